@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class BankingConfig(AppConfig):
+    name = "bankdemo.banking"
+    label = "banking"
+    verbose_name = "Banking"
+    default_auto_field = "django.db.models.BigAutoField"

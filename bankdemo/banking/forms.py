@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django import forms
+
+from .selectors import accounts_of
+
+
+class TransferForm(forms.Form):
+    source = forms.ModelChoiceField(
+        queryset=None,
+        label="From",
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose one of your own accounts."},
+    )
+    target = forms.ModelChoiceField(
+        queryset=None,
+        label="To",
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose one of your own accounts."},
+    )
+    amount = forms.DecimalField(
+        label="Amount (£)",
+        min_value=Decimal("0.01"),
+        max_digits=12,
+        decimal_places=2,
+        error_messages={
+            "required": "Enter an amount.",
+            "invalid": "Enter an amount in pounds, like 25 or 25.50.",
+            "min_value": "Enter an amount greater than zero.",
+            "max_decimal_places": "Use at most two decimal places (pence).",
+            "max_digits": "That amount is too large.",
+            "max_whole_digits": "That amount is too large.",
+        },
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    reference = forms.CharField(label="Reference (optional)", max_length=60, required=False)
+    transfer_id = forms.UUIDField(
+        widget=forms.HiddenInput,
+        initial=uuid.uuid4,
+        error_messages={
+            "required": "This form is out of date. Please check it and send it again.",
+            "invalid": "This form is out of date. Please check it and send it again.",
+        },
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        accounts = accounts_of(user)
+        self.fields["source"].queryset = accounts
+        self.fields["target"].queryset = accounts
+
+    def clean(self):
+        cleaned = super().clean()
+        source, target = cleaned.get("source"), cleaned.get("target")
+        amount = cleaned.get("amount")
+        if source and target and source.pk == target.pk:
+            self.add_error("target", "Choose a different account to move money to.")
+        elif source and amount and source.balance < amount:
+            self.add_error(
+                "amount",
+                f"Not enough money in {source.name}: the balance is £{source.balance:,.2f}.",
+            )
+        return cleaned

@@ -1,0 +1,98 @@
+"""Money moves here, and only here."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import Account, Transaction, Transfer
+
+
+class TransferError(Exception):
+    """A transfer that must not happen; the message is for the user."""
+
+
+def transfer(
+    *,
+    user,
+    source_id: int,
+    target_id: int,
+    amount: Decimal,
+    transfer_id: uuid.UUID,
+    reference: str = "",
+) -> Transfer:
+    """Move ``amount`` between two of ``user``'s accounts, atomically and once.
+
+    Both rows are locked in id order, so two transfers in opposite directions
+    cannot deadlock. Sending the same ``transfer_id`` again returns the first
+    transfer and moves nothing.
+    """
+    if source_id == target_id:
+        raise TransferError("Choose two different accounts.")
+    if amount <= 0:
+        raise TransferError("Enter an amount greater than zero.")
+    existing = Transfer.objects.filter(pk=transfer_id, owner=user).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            locked = {
+                account.pk: account
+                for account in Account.objects.select_for_update()
+                .filter(owner=user, pk__in=[source_id, target_id])
+                .order_by("pk")
+            }
+            if len(locked) != 2:
+                raise TransferError("Choose two of your own accounts.")
+            source, target = locked[source_id], locked[target_id]
+            if source.balance < amount:
+                raise TransferError(
+                    f"Not enough money in {source.name}: the balance is "
+                    f"£{source.balance:,.2f}."
+                )
+            move = Transfer.objects.create(
+                id=transfer_id,
+                owner=user,
+                source=source,
+                target=target,
+                amount=amount,
+                reference=reference,
+            )
+            now = timezone.now()
+            source.balance -= amount
+            target.balance += amount
+            source.save(update_fields=["balance"])
+            target.save(update_fields=["balance"])
+            label = reference or "Transfer"
+            Transaction.objects.bulk_create(
+                [
+                    Transaction(
+                        account=source,
+                        amount=-amount,
+                        description=f"{label} to {target.name}",
+                        counterparty=target.masked_number,
+                        created_at=now,
+                        balance_after=source.balance,
+                        transfer=move,
+                    ),
+                    Transaction(
+                        account=target,
+                        amount=amount,
+                        description=f"{label} from {source.name}",
+                        counterparty=source.masked_number,
+                        created_at=now,
+                        balance_after=target.balance,
+                        transfer=move,
+                    ),
+                ]
+            )
+            return move
+    except IntegrityError:
+        # The same form, sent twice at once: the other request won the insert.
+        existing = Transfer.objects.filter(pk=transfer_id, owner=user).first()
+        if existing is None:
+            raise
+        return existing

@@ -1,0 +1,214 @@
+"""The websocket each open tab keeps: state, warnings, and the end with its reason.
+
+The consumer never trusts ``scope["session"]``, which Channels loads once at the
+handshake: it re-reads the store on connect, on every inbound frame, when told the
+session changed, before ending it, and at least every SESSIONS_CORE_WS_RECHECK
+seconds (the backstop for changes made where no channel layer reaches, such as a
+management command in the embedded mode). Warnings are sent from the deadlines of
+the last read, which group messages keep current, and confirmed by a re-read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from . import keyring, notify, selectors, services, store
+from .conf import app_settings
+from .policy import Verdict
+from .reasons import EndReason
+from .sessiondata import Stamps, read_stamps
+
+logger = logging.getLogger(__name__)
+
+# A state frame is re-sent only if a deadline moved by more than this (seconds).
+STATE_TOLERANCE = 0.5
+
+
+def _read_session(session_key: str, user) -> tuple[Stamps | None, Verdict | str]:
+    """Re-read the store and judge: (stamps, verdict), or (stamps, reason) if ended.
+
+    A session found expired, gone or unreadable is ended here, so that every door
+    records the same end.
+    """
+    stamps = read_stamps(store.load(session_key))
+    if stamps is None:
+        record = selectors.record_for_key(session_key)
+        if record is None:
+            return None, EndReason.LOGOUT.value
+        if record.is_live:
+            record = services.end_lost_session(record=record)
+        return None, record.end_reason
+    verdict = selectors.verdict_for(stamps=stamps, user=user)
+    if verdict.expired:
+        record = selectors.record_for_key(session_key)
+        if record is not None:
+            services.end_sessions(records=[record], reason=verdict.reason)
+        return stamps, verdict.reason.value
+    return stamps, verdict
+
+
+class SessionConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        user = self.scope.get("user")
+        session = self.scope.get("session")
+        if user is None or not user.is_authenticated or session is None:
+            await self.close()  # before accept(): the handshake is refused (403)
+            return
+        self.user = user
+        self.session_key = session.session_key
+        self.stamps: Stamps | None = None
+        self.sent: tuple[float, float] | None = None
+        self.warned_for: tuple[str, int] | None = None
+        self.timer: asyncio.Task | None = None
+        self.closing = False
+        self.groups_joined: list[str] = []
+        await self.accept()
+        if await self.recheck(send_state=True):
+            await self.join(notify.user_group(user.pk), notify.BROADCAST_GROUP)
+
+    async def join(self, *groups: str) -> None:
+        for group in groups:
+            if group not in self.groups_joined:
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.groups_joined.append(group)
+
+    async def disconnect(self, code):
+        self.closing = True
+        if getattr(self, "timer", None):
+            self.timer.cancel()
+        for group in getattr(self, "groups_joined", []):
+            with contextlib.suppress(Exception):
+                await self.channel_layer.group_discard(group, self.channel_name)
+
+    # --- client frames --------------------------------------------------------------
+
+    async def receive_json(self, content, **kwargs):
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "ping":
+            # Never activity, but still a chance to notice a change.
+            if await self.recheck():
+                await self.send_json({"type": "pong"})
+        elif kind == "extend":
+            await self.extend()
+        else:
+            await self.send_json({"type": "error", "message": "unknown message type"})
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
+        except ValueError:  # not JSON
+            await self.send_json({"type": "error", "message": "frames must be JSON"})
+
+    async def extend(self) -> None:
+        verdict = await database_sync_to_async(services.extend_by_key)(
+            session_key=self.session_key, user=self.user
+        )
+        if verdict is None or verdict.expired:
+            await self.recheck()
+            return
+        await self.send_state(verdict, force=True)
+        self.schedule(verdict)
+
+    # --- group messages -------------------------------------------------------------
+
+    async def session_changed(self, event):
+        await self.recheck(send_state=True)
+
+    async def session_ended(self, event):
+        await self.expire(event.get("reason") or EndReason.LOGOUT.value)
+
+    async def keys_rotated(self, event):
+        keyring.refresh_if_older(float(event.get("at", time.time())))
+        await self.recheck()
+
+    # --- decisions ------------------------------------------------------------------
+
+    async def recheck(self, *, send_state: bool = False) -> bool:
+        """Re-read and judge the session; end the socket if it ended. True if live."""
+        if self.closing:
+            return False
+        stamps, outcome = await database_sync_to_async(_read_session)(
+            self.session_key, self.user
+        )
+        if isinstance(outcome, str):
+            await self.expire(outcome)
+            return False
+        if self.stamps is None and stamps is not None:
+            await self.join(notify.session_group(stamps.record_id))
+        self.stamps = stamps
+        if send_state:
+            await self.send_state(outcome)
+        self.schedule(outcome)
+        return True
+
+    async def send_state(self, verdict: Verdict, *, force: bool = False) -> None:
+        now = time.time()
+        deadlines = (now + verdict.idle_expires_in, now + verdict.absolute_expires_in)
+        if (
+            not force
+            and self.sent is not None
+            and all(abs(a - b) <= STATE_TOLERANCE for a, b in zip(deadlines, self.sent))
+        ):
+            return
+        self.sent = deadlines
+        await self.send_json(
+            {
+                "type": "state",
+                "idle_expires_in": round(verdict.idle_expires_in, 1),
+                "absolute_expires_in": round(verdict.absolute_expires_in, 1),
+                "warning_lead": verdict.warning_lead,
+            }
+        )
+
+    def schedule(self, verdict: Verdict) -> None:
+        """Wake at the warning, else at the deadline, else at the backstop."""
+        if self.timer is not None and self.timer is not asyncio.current_task():
+            self.timer.cancel()
+        now = time.time()
+        deadline = now + verdict.expires_in
+        warn_at = deadline - verdict.warning_lead
+        key = (verdict.kind, round(deadline))
+        wake_at = deadline if self.warned_for == key else warn_at
+        delay = min(max(wake_at - now, 0.0), app_settings.WS_RECHECK)
+        self.timer = asyncio.ensure_future(
+            self.wake_after(delay, verdict.kind, deadline, verdict.warning_lead)
+        )
+
+    async def wake_after(
+        self, delay: float, kind: str, deadline: float, lead: float
+    ) -> None:
+        try:
+            await asyncio.sleep(delay)
+            if self.closing:
+                return
+            now = time.time()
+            key = (kind, round(deadline))
+            if deadline - lead - now <= 0.05 and now < deadline and self.warned_for != key:
+                self.warned_for = key
+                await self.send_json(
+                    {"type": "warning", "kind": kind, "expires_in": round(deadline - now, 1)}
+                )
+            await self.recheck()
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            logger.exception("session socket timer failed")
+
+    async def expire(self, reason: str) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        if self.timer is not None and self.timer is not asyncio.current_task():
+            self.timer.cancel()
+        try:
+            reason_text = EndReason(reason).message
+        except ValueError:
+            reason_text = ""
+        await self.send_json({"type": "expired", "reason": reason, "message": reason_text})
+        await self.close(code=4000)

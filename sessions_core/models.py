@@ -1,0 +1,147 @@
+"""Records of sessions (the user -> sessions index), key versions, and the audit log."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .reasons import CHOICES as REASON_CHOICES
+
+
+def digest_key(session_key: str) -> str:
+    """Return the SHA-256 hex digest by which logs and pages name a session."""
+    return hashlib.sha256(session_key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class SessionRecordQuerySet(models.QuerySet):
+    def live(self) -> SessionRecordQuerySet:
+        return self.filter(ended_at__isnull=True)
+
+    def ended(self) -> SessionRecordQuerySet:
+        return self.filter(ended_at__isnull=False)
+
+
+class SessionRecord(models.Model):
+    """One signed-in session, from sign-in to its end and the end's reason.
+
+    ``session_key`` is the only way to reach the session in its store (cache keys
+    cannot be searched by user), so it is kept here exactly as ``django_session``
+    keeps it, but it is never shown, logged or put in a form: pages and logs use
+    ``key_digest``.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_records"
+    )
+    session_key = models.CharField(max_length=40, editable=False)
+    key_digest = models.CharField(_("key digest"), max_length=64, db_index=True)
+    signed_in_at = models.DateTimeField(_("signed in"))
+    last_active_at = models.DateTimeField(_("last active"))
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    device = models.CharField(_("browser"), max_length=100, blank=True)
+    key_version = models.PositiveIntegerField(_("key version"), default=1)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True, db_index=True)
+    end_reason = models.CharField(
+        _("end reason"), max_length=20, choices=REASON_CHOICES, blank=True
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ended by"),
+    )
+
+    objects = SessionRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        ordering = ["-signed_in_at"]
+        indexes = [
+            models.Index(fields=["user", "ended_at"]),
+            models.Index(fields=["key_version", "ended_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.short_digest}"
+
+    @property
+    def short_digest(self) -> str:
+        return self.key_digest[:10]
+
+    @property
+    def is_live(self) -> bool:
+        return self.ended_at is None
+
+
+class KeyVersion(models.Model):
+    """A generation of sessions. Only sessions of unretired versions work."""
+
+    version = models.PositiveIntegerField(primary_key=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # When sessions of this version stop working; null while it may still be used.
+    retired_at = models.DateTimeField(null=True, blank=True)
+    purge_total = models.PositiveIntegerField(default=0)
+    purge_done = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-version"]
+        verbose_name = _("key version")
+
+    def __str__(self) -> str:
+        return f"v{self.version}"
+
+
+class SessionEvent(models.Model):
+    """An append-only audit line: who, what, when, why, by whom, from where."""
+
+    class Kind(models.TextChoices):
+        START = "start", _("Signed in")
+        EXTEND = "extend", _("Stayed signed in")
+        END = "end", _("Session ended")
+        ROTATE = "rotate", _("Keys rotated")
+        FORCE = "force", _("Forced sign-out")
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    username = models.CharField(max_length=150, blank=True)
+    record = models.ForeignKey(
+        SessionRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=20, choices=REASON_CHOICES, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("session event")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.username}"

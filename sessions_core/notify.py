@@ -1,0 +1,58 @@
+"""Tell open tabs about their sessions through channel-layer groups."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+CHANGED = "session.changed"
+ENDED = "session.ended"
+ROTATED = "keys.rotated"
+# Every open tab is in this group: one send reaches them all after a key rotation.
+BROADCAST_GROUP = "sessions_core.all"
+
+
+def session_group(record_id: int) -> str:
+    return f"sessions_core.session.{record_id}"
+
+
+def user_group(user_id: int) -> str:
+    return f"sessions_core.user.{user_id}"
+
+
+def changed_message() -> dict:
+    """Deadlines moved: each tab re-reads the store and sends fresh state."""
+    return {"type": CHANGED}
+
+
+def ended_message(reason: str) -> dict:
+    return {"type": ENDED, "reason": reason}
+
+
+def rotated_message(at: float) -> dict:
+    """Key versions changed at ``at``: each tab re-checks its own session."""
+    return {"type": ROTATED, "at": at}
+
+
+async def send_to_groups(groups: Iterable[str], message: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for group in groups:
+        await layer.group_send(group, message)
+
+
+def send_sync(groups: Iterable[str], message: dict) -> None:
+    """Send from sync code; a failing layer is logged, never raised to the user."""
+    groups = list(groups)
+    if not groups:
+        return
+    try:
+        async_to_sync(send_to_groups)(groups, message)
+    except Exception:  # the end is recorded; tabs still learn it at their backstop
+        logger.warning("could not notify %d session group(s)", len(groups), exc_info=True)

@@ -1,0 +1,135 @@
+"""Decide a session's state from its timestamps: pure functions, no I/O.
+
+Middleware, consumer, tasks and admin all ask this module; no other module does
+timeout arithmetic. Times are seconds since the epoch (floats), limits are seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .reasons import EndReason
+
+# Activity is written at most once per window: 1/20 of the idle limit, at most 60 s.
+ACTIVITY_WINDOW_FRACTION = 20
+ACTIVITY_WINDOW_MAX = 60.0
+
+
+class State(StrEnum):
+    ACTIVE = "active"
+    WARN = "warn"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class Limits:
+    idle: int
+    absolute: int
+    warning_lead: int
+
+
+@dataclass(frozen=True)
+class Verdict:
+    state: State
+    reason: EndReason | None
+    idle_expires_in: float
+    absolute_expires_in: float
+    warning_lead: int
+    # Which limit comes first ("idle" or "absolute"), and in how many seconds.
+    kind: str
+    expires_in: float
+    # Seconds until the warning for the nearer limit starts (0 once it has).
+    warn_in: float
+
+    @property
+    def expired(self) -> bool:
+        return self.state is State.EXPIRED
+
+
+def judge(
+    *,
+    signed_in: float,
+    last_active: float,
+    now: float,
+    limits: Limits,
+    key_retired_at: float | None = None,
+) -> Verdict:
+    """Return the verdict on a session signed in and last active at the given times.
+
+    A limit is reached at its deadline exactly. When several deadlines have passed,
+    the earliest one is the reason. A retired key version ends the session at
+    ``key_retired_at`` whatever the activity.
+    """
+    idle_deadline = max(last_active, signed_in) + limits.idle
+    absolute_deadline = signed_in + limits.absolute
+    idle_left = idle_deadline - now
+    absolute_left = absolute_deadline - now
+    kind, expires_in = (
+        ("idle", idle_left) if idle_left <= absolute_left else ("absolute", absolute_left)
+    )
+
+    passed = [
+        (deadline, reason)
+        for deadline, reason in (
+            (idle_deadline, EndReason.IDLE),
+            (absolute_deadline, EndReason.ABSOLUTE),
+            (key_retired_at, EndReason.KEY_ROTATED),
+        )
+        if deadline is not None and deadline <= now
+    ]
+    if passed:
+        reason = min(passed, key=lambda item: item[0])[1]
+        return Verdict(
+            state=State.EXPIRED,
+            reason=reason,
+            idle_expires_in=max(idle_left, 0.0),
+            absolute_expires_in=max(absolute_left, 0.0),
+            warning_lead=limits.warning_lead,
+            kind=kind,
+            expires_in=0.0,
+            warn_in=0.0,
+        )
+    warn_in = max(expires_in - limits.warning_lead, 0.0)
+    return Verdict(
+        state=State.WARN if warn_in == 0.0 else State.ACTIVE,
+        reason=None,
+        idle_expires_in=idle_left,
+        absolute_expires_in=absolute_left,
+        warning_lead=limits.warning_lead,
+        kind=kind,
+        expires_in=expires_in,
+        warn_in=warn_in,
+    )
+
+
+def activity_window(idle: int) -> float:
+    """Seconds within which a second activity write is skipped."""
+    return min(idle / ACTIVITY_WINDOW_FRACTION, ACTIVITY_WINDOW_MAX)
+
+
+def activity_due(*, last_recorded: float, now: float, idle: int) -> bool:
+    """Tell whether activity at ``now`` should be written over ``last_recorded``.
+
+    Skipping a write makes the server enforce an idle deadline up to one window
+    earlier than the user's latest action: never later, so a deadline shown from the
+    stored value is never one the server will not honour.
+    """
+    return now - last_recorded >= activity_window(idle)
+
+
+def retire_at(*, now: float, grace: float) -> float:
+    """When sessions of a version retired at ``now`` with ``grace`` stop working."""
+    return now + max(grace, 0.0)
+
+
+def classify_lost_session(
+    *, signed_in: float, last_active: float, now: float, limits: Limits
+) -> EndReason:
+    """Name why a live record's session vanished or no longer decodes.
+
+    If its own limits had passed, that is the reason; otherwise the store lost it or
+    the secret key that signed it is gone, which users hear as ``key_rotated``.
+    """
+    verdict = judge(signed_in=signed_in, last_active=last_active, now=now, limits=limits)
+    return verdict.reason if verdict.expired else EndReason.KEY_ROTATED

@@ -1,0 +1,67 @@
+"""Connect sessions_core to Django's auth events."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.db.models.signals import post_save, pre_delete, pre_save
+from django.dispatch import receiver
+
+from . import services
+from .models import SessionRecord
+from .reasons import EndReason
+from .sessiondata import RECORD_KEY
+
+# Set by the middleware on request.user: the record of the request's own session,
+# so that a password change made in this request keeps this session alive.
+CURRENT_RECORD_ATTR = "_sessions_core_record_id"
+
+
+@receiver(user_logged_in, dispatch_uid="sessions_core.start")
+def _start(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        services.start_session(request=request, user=user)
+
+
+@receiver(user_logged_out, dispatch_uid="sessions_core.logout")
+def _logout(sender, request, user, **kwargs):
+    if request is None or not hasattr(request, "session"):
+        return
+    record_id = request.session.get(RECORD_KEY)
+    record = SessionRecord.objects.live().filter(pk=record_id).select_related("user")
+    services.end_sessions(records=list(record), reason=EndReason.LOGOUT)
+
+
+User = get_user_model()
+
+
+@receiver(pre_save, sender=User, dispatch_uid="sessions_core.user_pre_save")
+def _remember_credentials(sender, instance, update_fields=None, raw=False, **kwargs):
+    if raw or instance.pk is None:
+        return
+    if update_fields is not None and not {"password", "is_active"} & set(update_fields):
+        return
+    old = User.objects.filter(pk=instance.pk).values("password", "is_active").first()
+    instance._sessions_core_old = old
+
+
+@receiver(post_save, sender=User, dispatch_uid="sessions_core.user_post_save")
+def _end_on_credentials_change(sender, instance, created, raw=False, **kwargs):
+    old = instance.__dict__.pop("_sessions_core_old", None)
+    if raw or created or old is None:
+        return
+    if old["is_active"] and not instance.is_active:
+        services.end_other_sessions(
+            user=instance, keep_record_id=None, reason=EndReason.ADMIN
+        )
+    elif old["password"] != instance.password:
+        services.end_other_sessions(
+            user=instance,
+            keep_record_id=getattr(instance, CURRENT_RECORD_ATTR, None),
+            reason=EndReason.PASSWORD_CHANGED,
+        )
+
+
+@receiver(pre_delete, sender=User, dispatch_uid="sessions_core.user_pre_delete")
+def _end_on_delete(sender, instance, **kwargs):
+    services.end_other_sessions(user=instance, keep_record_id=None, reason=EndReason.ADMIN)

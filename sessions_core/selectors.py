@@ -1,0 +1,74 @@
+"""Read-only questions about sessions: limits, verdicts and records."""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+
+from django.utils.module_loading import import_string
+
+from . import keyring, policy
+from .conf import app_settings
+from .models import SessionRecord, digest_key
+from .sessiondata import Stamps
+
+
+@lru_cache(maxsize=8)
+def _hook(path: str):
+    return import_string(path)
+
+
+def limits_for(user) -> policy.Limits:
+    """Return the limits for ``user``: staff get the stricter idle limit.
+
+    ``SESSIONS_CORE_LIMITS_HOOK`` may name ``hook(user, limits) -> Limits`` to give
+    other roles other limits.
+    """
+    idle = app_settings.IDLE_TIMEOUT
+    if getattr(user, "is_staff", False):
+        idle = min(idle, app_settings.STAFF_IDLE_TIMEOUT)
+    limits = policy.Limits(
+        idle=idle,
+        absolute=app_settings.ABSOLUTE_TIMEOUT,
+        warning_lead=app_settings.WARNING_LEAD,
+    )
+    if app_settings.LIMITS_HOOK:
+        limits = _hook(app_settings.LIMITS_HOOK)(user, limits)
+    return limits
+
+
+def verdict_for(*, stamps: Stamps, user, now: float | None = None) -> policy.Verdict:
+    """Judge a session's stamps for its user at ``now`` (default: the clock)."""
+    return policy.judge(
+        signed_in=stamps.signed_in,
+        last_active=stamps.last_active,
+        now=time.time() if now is None else now,
+        limits=limits_for(user),
+        key_retired_at=keyring.retired_at(stamps.key_version),
+    )
+
+
+def record_verdict(record: SessionRecord, *, now: float | None = None) -> policy.Verdict:
+    """Judge a record from its own timestamps (which may lag the session's)."""
+    return policy.judge(
+        signed_in=record.signed_in_at.timestamp(),
+        last_active=record.last_active_at.timestamp(),
+        now=time.time() if now is None else now,
+        limits=limits_for(record.user),
+        key_retired_at=keyring.retired_at(record.key_version),
+    )
+
+
+def record_for_key(session_key: str | None) -> SessionRecord | None:
+    if not session_key or len(session_key) > 64:
+        return None
+    return (
+        SessionRecord.objects.select_related("user")
+        .filter(key_digest=digest_key(session_key))
+        .order_by("-signed_in_at")
+        .first()
+    )
+
+
+def live_records_of(user) -> list[SessionRecord]:
+    return list(SessionRecord.objects.live().filter(user=user).order_by("-signed_in_at"))

@@ -1,0 +1,366 @@
+"""Everything that changes a session's life: start, activity, extend, end, rotate.
+
+Views, middleware, consumer, admin actions, commands and tasks are thin doors onto
+these functions. Each end goes through ``end_sessions``, which deletes the session
+from its store, records the reason, writes the audit log, sends ``session_ended``
+and tells the session's open tabs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from django.contrib import auth
+from django.contrib.sessions.backends.base import UpdateError
+from django.db import transaction
+from django.http import HttpRequest
+
+from . import keyring, notify, policy, selectors, store
+from .conf import app_settings
+from .models import KeyVersion, SessionEvent, SessionRecord, digest_key
+from .reasons import EndReason
+from .request_info import client_ip, describe_browser
+from .sessiondata import LAST_ACTIVE_KEY, Stamps, read_stamps, write_stamps
+from .signals import session_ended
+
+logger = logging.getLogger(__name__)
+
+
+def _at(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, tz=UTC)
+
+
+def log_event(
+    *,
+    kind: str,
+    user=None,
+    record: SessionRecord | None = None,
+    reason: str = "",
+    by=None,
+    ip: str | None = None,
+    detail: str = "",
+) -> None:
+    SessionEvent.objects.create(
+        kind=kind,
+        user=user,
+        username=getattr(user, "get_username", lambda: "")(),
+        record=record,
+        reason=reason,
+        by=by,
+        ip=ip,
+        detail=detail[:200],
+    )
+
+
+# --- Start -----------------------------------------------------------------------
+
+
+def start_session(*, request: HttpRequest, user) -> SessionRecord:
+    """Record a new sign-in, stamp the session and enforce the per-user cap."""
+    now = time.time()
+    session = request.session
+    if session.session_key is None:
+        session.save()
+    limits = selectors.limits_for(user)
+    user_agent = request.META.get("HTTP_USER_AGENT", "")[:400]
+    ip = client_ip(request, app_settings.TRUSTED_PROXIES)
+    record = SessionRecord.objects.create(
+        user=user,
+        session_key=session.session_key,
+        key_digest=digest_key(session.session_key),
+        signed_in_at=_at(now),
+        last_active_at=_at(now),
+        ip=ip,
+        user_agent=user_agent,
+        device=describe_browser(user_agent),
+        key_version=keyring.current_version(),
+    )
+    write_stamps(
+        session, record_id=record.pk, signed_in=now, key_version=record.key_version
+    )
+    # The store and the cookie drop the session at the absolute deadline, not later.
+    session.set_expiry(_at(now + limits.absolute))
+    log_event(kind=SessionEvent.Kind.START, user=user, record=record, ip=ip)
+    logger.info("session %s started for user %s", record.short_digest, user.pk)
+    enforce_session_cap(user=user, keep=record)
+    return record
+
+
+def enforce_session_cap(*, user, keep: SessionRecord) -> None:
+    """End the oldest live sessions beyond SESSIONS_CORE_MAX_PER_USER.
+
+    Records whose own limits already passed are ended with that reason first, so
+    that a long-forgotten session is not reported as pushed out by a new one.
+    """
+    cap = app_settings.MAX_PER_USER
+    if cap <= 0:
+        return
+    live = []
+    now = time.time()
+    for record in selectors.live_records_of(user):
+        verdict = selectors.record_verdict(record, now=now)
+        if record.pk != keep.pk and verdict.expired:
+            end_sessions(records=[record], reason=verdict.reason)
+        else:
+            live.append(record)
+    others = [record for record in live if record.pk != keep.pk]
+    excess = others[max(cap - 1, 0) :]
+    if excess:
+        end_sessions(records=excess, reason=EndReason.CONCURRENT)
+
+
+def rekey(*, record_id: int, session_key: str) -> None:
+    """Follow a session whose key was cycled (sign-in, password change)."""
+    SessionRecord.objects.filter(pk=record_id).exclude(session_key=session_key).update(
+        session_key=session_key, key_digest=digest_key(session_key)
+    )
+
+
+# --- Activity --------------------------------------------------------------------
+
+
+def _store_activity(*, record_id: int, now: float) -> None:
+    # "Latest wins": the row only ever moves forward.
+    SessionRecord.objects.filter(pk=record_id, last_active_at__lt=_at(now)).update(
+        last_active_at=_at(now)
+    )
+    notify.send_sync([notify.session_group(record_id)], notify.changed_message())
+
+
+def record_activity(
+    *, request: HttpRequest, stamps: Stamps, now: float, force: bool = False
+) -> bool:
+    """Write the user's activity at ``now``, at most once per activity window.
+
+    Returns False when the write was skipped, or when the session was ended by
+    someone else meanwhile (the store refused the update).
+    """
+    if not force:
+        idle = selectors.limits_for(request.user).idle
+        if not policy.activity_due(last_recorded=stamps.last_active, now=now, idle=idle):
+            return False
+    session = request.session
+    session[LAST_ACTIVE_KEY] = max(stamps.last_active, now)
+    try:
+        # Saved now, not at the end of the request: other tabs re-read the store
+        # as soon as they are told, and a slow view must not hold the news back.
+        session.save()
+    except UpdateError:
+        return False
+    session.modified = False
+    _store_activity(record_id=stamps.record_id, now=now)
+    return True
+
+
+def keep_latest_activity(*, request: HttpRequest) -> None:
+    """Before a modified session is saved, keep the newest activity in the store.
+
+    A slow request loaded the session before a newer request wrote later activity;
+    saving its copy as it is would move last activity back.
+    """
+    session = request.session
+    if not session.modified or session.session_key is None:
+        return
+    stored = read_stamps(store.load(session.session_key))
+    mine = read_stamps(session)
+    if stored and mine and stored.last_active > mine.last_active:
+        session[LAST_ACTIVE_KEY] = stored.last_active
+
+
+def extend_by_key(*, session_key: str, user) -> policy.Verdict | None:
+    """Count "Stay signed in" (or input in a tab) as activity, for any door.
+
+    Returns the new verdict, the expired verdict if it came too late, or None if
+    the session is gone.
+    """
+    session = store.session_store(session_key)
+    stamps = read_stamps(session.load())
+    if stamps is None:
+        return None
+    now = time.time()
+    verdict = selectors.verdict_for(stamps=stamps, user=user, now=now)
+    if verdict.expired:
+        return verdict
+    session[LAST_ACTIVE_KEY] = max(stamps.last_active, now)
+    try:
+        session.save()
+    except UpdateError:
+        return None
+    _store_activity(record_id=stamps.record_id, now=now)
+    if verdict.state is policy.State.WARN:
+        log_event(
+            kind=SessionEvent.Kind.EXTEND,
+            user=user,
+            record=SessionRecord.objects.filter(pk=stamps.record_id).first(),
+        )
+    return selectors.verdict_for(
+        stamps=Stamps(
+            record_id=stamps.record_id,
+            signed_in=stamps.signed_in,
+            last_active=now,
+            key_version=stamps.key_version,
+        ),
+        user=user,
+        now=now,
+    )
+
+
+# --- End -------------------------------------------------------------------------
+
+
+def end_sessions(
+    *,
+    records: Iterable[SessionRecord],
+    reason: EndReason,
+    by=None,
+    ip=None,
+    notify_tabs: bool = True,
+) -> int:
+    """End live sessions: delete them from the store, record why, tell their tabs.
+
+    Idempotent: records already ended are left as they are. Returns how many ended.
+    ``notify_tabs=False`` is for callers that told the tabs another way (a key
+    rotation's single broadcast).
+    """
+    records = [record for record in records if record.ended_at is None]
+    if not records:
+        return 0
+    reason = EndReason(reason)
+    store.delete_many([record.session_key for record in records])
+    ended_at = _at(time.time())
+    with transaction.atomic():
+        still_live = set(
+            SessionRecord.objects.live()
+            .filter(pk__in=[record.pk for record in records])
+            .values_list("pk", flat=True)
+        )
+        SessionRecord.objects.filter(pk__in=still_live).update(
+            ended_at=ended_at, end_reason=reason.value, ended_by=by
+        )
+        ended = [record for record in records if record.pk in still_live]
+        kind = SessionEvent.Kind.FORCE if by is not None else SessionEvent.Kind.END
+        SessionEvent.objects.bulk_create(
+            SessionEvent(
+                kind=kind,
+                user_id=record.user_id,
+                username=record.user.get_username(),
+                record=record,
+                reason=reason.value,
+                by=by,
+                ip=ip,
+            )
+            for record in ended
+        )
+    for record in ended:
+        record.ended_at, record.end_reason, record.ended_by = ended_at, reason.value, by
+        session_ended.send(sender=SessionRecord, reason=reason, record=record, by=by)
+        logger.info("session %s ended: %s", record.short_digest, reason.value)
+    if notify_tabs:
+        notify.send_sync(
+            [notify.session_group(record.pk) for record in ended],
+            notify.ended_message(reason.value),
+        )
+    return len(ended)
+
+
+def end_current(*, request: HttpRequest, record_id: int, reason: EndReason) -> None:
+    """End the session of this request for ``reason`` and sign the user out."""
+    record = SessionRecord.objects.select_related("user").filter(pk=record_id).first()
+    if record is not None:
+        end_sessions(
+            records=[record],
+            reason=reason,
+            ip=client_ip(request, app_settings.TRUSTED_PROXIES),
+        )
+    # logout() sends user_logged_out and flushes what is left of the session.
+    auth.logout(request)
+
+
+def end_lost_session(*, record: SessionRecord) -> SessionRecord:
+    """End a live record whose session vanished from the store or no longer decodes."""
+    verdict = selectors.record_verdict(record)
+    reason = policy.classify_lost_session(
+        signed_in=record.signed_in_at.timestamp(),
+        last_active=record.last_active_at.timestamp(),
+        now=time.time(),
+        limits=selectors.limits_for(record.user),
+    )
+    if verdict.expired and verdict.reason is EndReason.KEY_ROTATED:
+        reason = EndReason.KEY_ROTATED
+    end_sessions(records=[record], reason=reason)
+    record.refresh_from_db()
+    return record
+
+
+def end_other_sessions(
+    *, user, keep_record_id: int | None, reason: EndReason, by=None
+) -> int:
+    records = [
+        record
+        for record in SessionRecord.objects.live().filter(user=user).select_related("user")
+        if record.pk != keep_record_id
+    ]
+    return end_sessions(records=records, reason=reason, by=by)
+
+
+def force_logout(*, user_ids: Iterable[int], by) -> int:
+    """End every live session of these users, as the administrator ``by``."""
+    records = list(
+        SessionRecord.objects.live().filter(user_id__in=list(user_ids)).select_related("user")
+    )
+    return end_sessions(records=records, reason=EndReason.ADMIN, by=by)
+
+
+def force_logout_sessions(*, record_ids: Iterable[int], by) -> int:
+    records = list(
+        SessionRecord.objects.live().filter(pk__in=list(record_ids)).select_related("user")
+    )
+    return end_sessions(records=records, reason=EndReason.ADMIN, by=by)
+
+
+# --- Key rotation ----------------------------------------------------------------
+
+
+def rotate_keys(*, grace: float = 0, by=None) -> KeyVersion:
+    """Make a new key version current; older versions stop working after ``grace``.
+
+    Every process sees the change within SESSIONS_CORE_KEY_VERSION_TTL; open tabs
+    are told and the store is purged by Celery tasks queued after commit.
+    """
+    now = time.time()
+    retire = _at(policy.retire_at(now=now, grace=grace))
+    with transaction.atomic():
+        versions = KeyVersion.objects.select_for_update().order_by("-version")
+        latest = versions.first()
+        old_version = latest.version if latest else 1
+        if latest is None:
+            KeyVersion.objects.create(version=1)
+        KeyVersion.objects.filter(retired_at__isnull=True).update(retired_at=retire)
+        KeyVersion.objects.filter(retired_at__gt=retire).update(retired_at=retire)
+        new = KeyVersion.objects.create(
+            version=old_version + 1,
+            created_by=by,
+            purge_total=SessionRecord.objects.live()
+            .filter(key_version__lte=old_version)
+            .count(),
+        )
+        log_event(
+            kind=SessionEvent.Kind.ROTATE,
+            user=by,
+            by=by,
+            reason=EndReason.KEY_ROTATED.value,
+            detail=f"v{old_version} -> v{new.version}, grace {int(grace)} s",
+        )
+        transaction.on_commit(lambda: _after_rotation(grace=grace))
+    keyring.invalidate()
+    return new
+
+
+def _after_rotation(*, grace: float) -> None:
+    from . import tasks
+
+    notify.send_sync([notify.BROADCAST_GROUP], notify.rotated_message(time.time()))
+    tasks.purge_retired_sessions.apply_async(countdown=max(grace, 0))

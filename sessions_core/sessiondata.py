@@ -1,0 +1,39 @@
+"""What sessions_core keeps inside a session, under private keys."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+SIGNED_IN_KEY = "_sessions_core_signed_in"
+LAST_ACTIVE_KEY = "_sessions_core_last_active"
+KEY_VERSION_KEY = "_sessions_core_key_version"
+RECORD_KEY = "_sessions_core_record"
+
+
+@dataclass(frozen=True)
+class Stamps:
+    record_id: int
+    signed_in: float
+    last_active: float
+    key_version: int
+
+
+def read_stamps(data: Mapping) -> Stamps | None:
+    """Return the stamps in a session's data, or None if it has none or bad ones."""
+    try:
+        return Stamps(
+            record_id=int(data[RECORD_KEY]),
+            signed_in=float(data[SIGNED_IN_KEY]),
+            last_active=float(data.get(LAST_ACTIVE_KEY, data[SIGNED_IN_KEY])),
+            key_version=int(data.get(KEY_VERSION_KEY, 1)),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def write_stamps(data, *, record_id: int, signed_in: float, key_version: int) -> None:
+    data[RECORD_KEY] = record_id
+    data[SIGNED_IN_KEY] = signed_in
+    data[LAST_ACTIVE_KEY] = signed_in
+    data[KEY_VERSION_KEY] = key_version

@@ -1,0 +1,106 @@
+"""Celery tasks: bounded, idempotent batches that re-queue themselves.
+
+Tasks take ids and numbers, never model objects, and re-fetch what they need. A
+second run, or a run after a worker died halfway, finds only what is left to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from celery import shared_task
+from django.db import DatabaseError
+from django.db.models import F
+from django.utils import timezone
+from redis.exceptions import RedisError
+
+from . import keyring, selectors, services, store
+from .conf import app_settings
+from .models import KeyVersion, SessionEvent, SessionRecord
+from .reasons import EndReason
+from .sessiondata import read_stamps
+
+logger = logging.getLogger(__name__)
+
+RETRY = {
+    "acks_late": True,
+    "autoretry_for": (RedisError, DatabaseError, ConnectionError),
+    "retry_backoff": True,
+    "retry_backoff_max": 60,
+    "max_retries": 10,
+}
+
+
+def _retired_versions() -> list[int]:
+    keyring.invalidate()
+    return list(
+        KeyVersion.objects.filter(retired_at__lte=timezone.now()).values_list(
+            "version", flat=True
+        )
+    )
+
+
+@shared_task(name="sessions_core.purge_retired_sessions", bind=True, **RETRY)
+def purge_retired_sessions(self, batch_size: int | None = None) -> int:
+    """Delete one batch of sessions of retired key versions; re-queue if more."""
+    batch_size = batch_size or app_settings.PURGE_BATCH
+    retired = _retired_versions()
+    records = list(
+        SessionRecord.objects.live()
+        .filter(key_version__in=retired)
+        .select_related("user")
+        .order_by("pk")[:batch_size]
+    )
+    # Open tabs heard of the rotation from one broadcast; no per-session sends.
+    ended = services.end_sessions(
+        records=records, reason=EndReason.KEY_ROTATED, notify_tabs=False
+    )
+    if ended:
+        KeyVersion.objects.filter(version=max(retired) + 1).update(
+            purge_done=F("purge_done") + ended
+        )
+    logger.info("purged %d session(s) of retired key versions", ended)
+    if len(records) == batch_size:
+        self.apply_async(kwargs={"batch_size": batch_size})
+    return ended
+
+
+@shared_task(name="sessions_core.sweep_expired_sessions", bind=True, **RETRY)
+def sweep_expired_sessions(self, after_id: int = 0, batch_size: int | None = None) -> int:
+    """End live records whose limits passed, or whose session is gone or unreadable.
+
+    Sessions that a changed SECRET_KEY left undecodable are found here too, and end
+    as ``key_rotated``, instead of silently turning into anonymous sessions.
+    """
+    batch_size = batch_size or app_settings.PURGE_BATCH
+    records = list(
+        SessionRecord.objects.live()
+        .filter(pk__gt=after_id)
+        .select_related("user")
+        .order_by("pk")[:batch_size]
+    )
+    now = time.time()
+    ended = 0
+    by_reason: dict[EndReason, list[SessionRecord]] = {}
+    for record in records:
+        verdict = selectors.record_verdict(record, now=now)
+        if verdict.expired:
+            by_reason.setdefault(verdict.reason, []).append(record)
+        elif read_stamps(store.load(record.session_key)) is None:
+            services.end_lost_session(record=record)
+            ended += 1
+    for reason, group in by_reason.items():
+        ended += services.end_sessions(records=group, reason=reason)
+    if len(records) == batch_size:
+        self.apply_async(kwargs={"after_id": records[-1].pk, "batch_size": batch_size})
+    return ended
+
+
+@shared_task(name="sessions_core.trim_audit_log", **RETRY)
+def trim_audit_log() -> int:
+    """Delete audit events older than SESSIONS_CORE_AUDIT_RETENTION_DAYS."""
+    cutoff = timezone.now() - timedelta(days=app_settings.AUDIT_RETENTION_DAYS)
+    deleted, _ = SessionEvent.objects.filter(at__lt=cutoff).delete()
+    return deleted

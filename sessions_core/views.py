@@ -1,0 +1,142 @@
+"""Thin doors onto services: status, extend, help, the user's devices, sign-in."""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from . import selectors, services
+from .middleware import ended_record_for
+from .models import SessionRecord
+from .reasons import EndReason
+from .sessiondata import RECORD_KEY
+
+
+def _verdict_json(verdict, authenticated: bool = True) -> dict:
+    return {
+        "authenticated": authenticated,
+        "idle_expires_in": round(verdict.idle_expires_in, 1),
+        "absolute_expires_in": round(verdict.absolute_expires_in, 1),
+        "warning_lead": verdict.warning_lead,
+    }
+
+
+@never_cache
+@require_GET
+def status(request: HttpRequest) -> JsonResponse:
+    """Seconds left to each limit. Background traffic: never counts as activity."""
+    verdict = getattr(request, "sessions_core_verdict", None)
+    if not request.user.is_authenticated or verdict is None:
+        record = getattr(request, "sessions_core_end", None)
+        return JsonResponse(
+            {"authenticated": False, "reason": record.end_reason if record else ""}
+        )
+    return JsonResponse(_verdict_json(verdict))
+
+
+@never_cache
+@require_POST
+def extend(request: HttpRequest) -> JsonResponse:
+    """"Stay signed in": counts as activity, never past the absolute limit."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"authenticated": False}, status=401)
+    verdict = services.extend_by_key(
+        session_key=request.session.session_key, user=request.user
+    )
+    if verdict is None or verdict.expired:
+        return JsonResponse({"authenticated": False}, status=401)
+    # The store now holds newer activity than this request's copy of the session.
+    request.session.modified = False
+    return JsonResponse(_verdict_json(verdict))
+
+
+def help_session_expired(request: HttpRequest):
+    return render(
+        request,
+        "sessions_core/help.html",
+        {"reasons": list(EndReason), "record": ended_record_for(request)},
+    )
+
+
+@login_required
+def my_sessions(request: HttpRequest):
+    current = request.session.get(RECORD_KEY)
+    records = selectors.live_records_of(request.user)
+    now = time.time()
+    rows = [
+        (record, record.pk == current, selectors.record_verdict(record, now=now))
+        for record in records
+    ]
+    return render(request, "sessions_core/my_sessions.html", {"rows": rows})
+
+
+def _own_live_record(request: HttpRequest, record_id: int) -> SessionRecord:
+    record = (
+        SessionRecord.objects.live()
+        .select_related("user")
+        .filter(pk=record_id, user=request.user)
+        .first()
+    )
+    if record is None:
+        raise Http404(_("No such session."))
+    return record
+
+
+@login_required
+@require_POST
+def end_session(request: HttpRequest, record_id: int):
+    """Sign out one of the user's devices (this one included)."""
+    record = _own_live_record(request, record_id)
+    if record.pk == request.session.get(RECORD_KEY):
+        services.end_current(request=request, record_id=record.pk, reason=EndReason.LOGOUT)
+        return redirect("login")
+    services.end_sessions(records=[record], reason=EndReason.LOGOUT)
+    return redirect("sessions_core:mine")
+
+
+@login_required
+@require_POST
+def end_other_sessions(request: HttpRequest):
+    services.end_other_sessions(
+        user=request.user,
+        keep_record_id=request.session.get(RECORD_KEY),
+        reason=EndReason.LOGOUT,
+    )
+    return redirect("sessions_core:mine")
+
+
+class LoginView(auth_views.LoginView):
+    """Django's sign-in, which also says why the last session ended."""
+
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        record = ended_record_for(self.request)
+        context["session_end"] = EndReason(record.end_reason) if record else None
+        return context
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change the password: other sessions end, this one goes on under a new key."""
+
+    success_url = reverse_lazy("banking:overview")
+    template_name = "registration/password_change.html"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(
+            self.request,
+            _("Your password was changed. Your other devices have been signed out."),
+        )
+        return response
+

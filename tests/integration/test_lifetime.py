@@ -1,0 +1,197 @@
+"""Idle and absolute timeouts enforced by the middleware, on the db and Redis engines."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.sessions.middleware import SessionMiddleware
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.http import HttpResponse
+from django.test import RequestFactory, override_settings
+
+from sessions_core import store
+from sessions_core.middleware import SessionLifetimeMiddleware
+from sessions_core.models import SessionRecord
+from sessions_core.sessiondata import LAST_ACTIVE_KEY
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+IDLE, ABSOLUTE = 600, 14400
+
+
+def reason_on(response) -> str | None:
+    match = re.search(rb'data-session-end-reason="([a-z_]+)"', response.content)
+    return match.group(1).decode() if match else None
+
+
+def assert_ended(client, reason, path="/"):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=")
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert reason_on(page) == reason
+    # Reloading the sign-in page still says why (from the signed cookie).
+    assert reason_on(client.get("/login/")) == reason
+    return page
+
+
+def test_idle_one_second_before_the_limit_still_works(engine, clock, sign_in_as):
+    client = sign_in_as("alice")
+    clock.advance(IDLE - 1)
+    assert client.get("/").status_code == 200
+
+
+def test_idle_at_the_limit_ends_with_reason_idle(engine, clock, sign_in_as, alice):
+    client = sign_in_as("alice")
+    clock.advance(IDLE)
+    assert_ended(client, "idle")
+    record = SessionRecord.objects.get(user=alice)
+    assert record.end_reason == "idle"
+    assert store.load(record.session_key) == {}
+
+
+def test_next_keeps_the_page_the_user_was_on(engine, clock, sign_in_as, alice):
+    client = sign_in_as("alice")
+    account = alice.accounts.first()
+    clock.advance(IDLE + 1)
+    response = client.get(f"/accounts/{account.pk}/?page=2")
+    assert response["Location"] == f"/login/?next=/accounts/{account.pk}/%3Fpage%3D2"
+    response = client.post(
+        response["Location"],
+        {"username": "alice", "password": "demo-alice-2026", "next": f"/accounts/{account.pk}/?page=2"},
+    )
+    assert response["Location"] == f"/accounts/{account.pk}/?page=2"
+
+
+def test_absolute_limit_holds_under_steady_activity(engine, clock, sign_in_as):
+    client = sign_in_as("alice")
+    for _ in range(ABSOLUTE // (IDLE // 2) - 1):
+        clock.advance(IDLE // 2)
+        assert client.get("/").status_code == 200
+    clock.advance(IDLE // 2)
+    assert_ended(client, "absolute")
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [("/session/status/", {}), ("/", {"HTTP_X_SESSION_BACKGROUND": "1"})],
+)
+def test_background_requests_never_move_the_idle_deadline(
+    engine, clock, sign_in_as, path, headers
+):
+    client = sign_in_as("alice")
+    for _ in range(5):
+        clock.advance(IDLE // 6)
+        assert client.get(path, **headers).status_code == 200
+    status = client.get("/session/status/").json()
+    assert status["idle_expires_in"] == pytest.approx(IDLE - 5 * (IDLE // 6), abs=1)
+    clock.advance(IDLE - 5 * (IDLE // 6))
+    assert_ended(client, "idle")
+
+
+@override_settings(SESSIONS_CORE_BACKGROUND_URL_NAMES=["banking:overview"])
+def test_url_names_in_the_setting_are_background(engine, clock, sign_in_as):
+    client = sign_in_as("alice")
+    clock.advance(IDLE - 10)
+    assert client.get("/").status_code == 200
+    clock.advance(10)
+    assert_ended(client, "idle", path="/transfer/")
+
+
+def test_user_activity_moves_the_idle_deadline(engine, clock, sign_in_as):
+    client = sign_in_as("alice")
+    clock.advance(IDLE - 10)
+    assert client.get("/transfer/").status_code == 200
+    clock.advance(IDLE - 10)
+    assert client.get("/").status_code == 200
+
+
+def test_activity_writes_are_throttled(engine, clock, sign_in_as, alice):
+    client = sign_in_as("alice")
+    record = SessionRecord.objects.get(user=alice)
+    first = store.load(record.session_key)[LAST_ACTIVE_KEY]
+    clock.advance(10)  # inside the 30 s window for a 600 s idle limit
+    client.get("/")
+    assert store.load(record.session_key)[LAST_ACTIVE_KEY] == first
+    clock.advance(25)
+    client.get("/")
+    assert store.load(record.session_key)[LAST_ACTIVE_KEY] == pytest.approx(first + 35, abs=0.01)
+
+
+def test_status_never_promises_more_than_the_server_enforces(engine, clock, sign_in_as):
+    client = sign_in_as("alice")
+    clock.advance(20)
+    client.get("/")  # inside the window: not written
+    promised = client.get("/session/status/").json()["idle_expires_in"]
+    clock.advance(promised)
+    assert_ended(client, "idle")
+
+
+def test_staff_get_the_stricter_idle_limit(engine, clock, sign_in_as):
+    client = sign_in_as("admin")
+    assert client.get("/session/status/").json()["idle_expires_in"] == 300
+    clock.advance(300)
+    assert_ended(client, "idle")
+
+
+def test_latest_activity_wins_over_a_slow_request(engine, clock, sign_in_as, alice):
+    """A request that loaded the session before a newer one must not move it back."""
+    client = sign_in_as("alice")
+    record = SessionRecord.objects.get(user=alice)
+    clock.advance(100)
+    started = clock.now()
+
+    def slow_view(request):
+        # While this request is "running", a newer request from another tab lands.
+        clock.advance(50)
+        assert client.get("/").status_code == 200
+        request.session["draft"] = "changed by the slow view"
+        return HttpResponse("ok")
+
+    lifetime = SessionLifetimeMiddleware(slow_view)
+    handler = SessionMiddleware(
+        AuthenticationMiddleware(lambda request: _with_view(lifetime, slow_view, request))
+    )
+    request = RequestFactory().get("/")
+    request.COOKIES.update({k: v.value for k, v in client.cookies.items()})
+    handler(request)
+    stored = store.load(record.session_key)
+    assert stored["draft"] == "changed by the slow view"
+    assert stored[LAST_ACTIVE_KEY] == pytest.approx(started + 50, abs=0.01)
+
+
+def _with_view(middleware, view, request):
+    # Resolve like Django's handler would, so process_view runs before the view.
+    from django.urls import resolve
+
+    request.resolver_match = resolve(request.path_info)
+    response = middleware.process_view(request, view, (), {})
+    if response is not None:
+        return response
+    response = view(request)
+    middleware._finish(request, response, request.session.session_key)
+    return response
+
+
+def test_expired_json_request_gets_401_with_the_reason(engine, clock, sign_in_as):
+    client = sign_in_as("alice")
+    clock.advance(IDLE)
+    response = client.get("/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 401
+    assert response.json()["reason"] == "idle"
+    assert response.json()["authenticated"] is False
+
+
+def test_private_pages_are_never_stored(engine, sign_in_as):
+    response = sign_in_as("alice").get("/")
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
+
+
+def test_footer_says_the_limits_in_words(engine, clock, sign_in_as):
+    response = sign_in_as("alice").get("/")
+    text = response.content.decode()
+    assert "signed out after 10 minutes without activity" in text
+    assert "at 13:00 UTC at the latest" in text

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import pytest
+from django.test import override_settings
+
+from sessions_core import checks
+
+MIDDLEWARE = "sessions_core.middleware.SessionLifetimeMiddleware"
+AUTH = "django.contrib.auth.middleware.AuthenticationMiddleware"
+
+
+def ids(messages):
+    return [message.id for message in messages]
+
+
+def test_demo_settings_pass_every_check():
+    assert checks.check_limits() == []
+    assert checks.check_middleware() == []
+    assert checks.check_stores() == []
+
+
+@override_settings(SESSIONS_CORE_IDLE_TIMEOUT=0)
+def test_e001_non_positive_timeout():
+    assert ids(checks.check_limits()) == ["sessions_core.E001"]
+
+
+@override_settings(SESSIONS_CORE_IDLE_TIMEOUT=20000, SESSIONS_CORE_STAFF_IDLE_TIMEOUT=300)
+def test_e002_idle_longer_than_absolute():
+    assert "sessions_core.E002" in ids(checks.check_limits())
+
+
+@override_settings(SESSIONS_CORE_WARNING_LEAD=600)
+def test_e003_lead_not_shorter_than_idle():
+    assert "sessions_core.E003" in ids(checks.check_limits())
+
+
+@override_settings(
+    SESSIONS_CORE_WARNING_LEAD=5,
+    SESSIONS_CORE_IDLE_TIMEOUT=8,
+    SESSIONS_CORE_STAFF_IDLE_TIMEOUT=8,
+)
+def test_w001_short_lead_is_a_warning_not_an_error():
+    messages = checks.check_limits()
+    assert ids(messages) == ["sessions_core.W001"]
+    assert not messages[0].is_serious()
+
+
+@override_settings(SESSIONS_CORE_STAFF_IDLE_TIMEOUT=900)
+def test_w002_staff_limit_longer_than_everyone():
+    assert ids(checks.check_limits()) == ["sessions_core.W002"]
+
+
+def test_e004_middleware_missing(settings):
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != MIDDLEWARE]
+    assert ids(checks.check_middleware()) == ["sessions_core.E004"]
+
+
+def test_e005_middleware_before_authentication(settings):
+    rest = [m for m in settings.MIDDLEWARE if m not in {MIDDLEWARE, AUTH}]
+    settings.MIDDLEWARE = [MIDDLEWARE, AUTH, *rest]
+    assert ids(checks.check_middleware()) == ["sessions_core.E005"]
+
+
+@pytest.mark.parametrize("layers", [{}, {"default": {}}])
+def test_e006_no_channel_layer(settings, layers):
+    settings.CHANNEL_LAYERS = layers
+    assert ids(checks.check_stores()) == ["sessions_core.E006"]
+
+
+@override_settings(SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies")
+def test_e007_signed_cookie_sessions_refused():
+    assert ids(checks.check_stores()) == ["sessions_core.E007"]

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from django.test import override_settings
+
+from sessions_core.conf import app_settings
+
+
+def test_reads_settings_when_used_so_overrides_apply():
+    assert app_settings.IDLE_TIMEOUT == 600
+    with override_settings(SESSIONS_CORE_IDLE_TIMEOUT=42):
+        assert app_settings.IDLE_TIMEOUT == 42
+    assert app_settings.IDLE_TIMEOUT == 600
+
+
+def test_status_endpoint_is_always_background():
+    with override_settings(SESSIONS_CORE_BACKGROUND_URL_NAMES=["poll"]):
+        assert app_settings.BACKGROUND_URL_NAMES == {"poll", "sessions_core:status"}
+
+
+def test_environment_feeds_the_settings(monkeypatch):
+    import importlib
+
+    import bankdemo.settings as project_settings
+
+    monkeypatch.setenv("SESSION_IDLE_TIMEOUT", "6")
+    monkeypatch.setenv("SESSION_ABSOLUTE_TIMEOUT", "14")
+    try:
+        reloaded = importlib.reload(project_settings)
+        assert reloaded.SESSIONS_CORE_IDLE_TIMEOUT == 6
+        assert reloaded.SESSIONS_CORE_ABSOLUTE_TIMEOUT == 14
+        assert reloaded.SESSION_COOKIE_AGE == 14
+    finally:
+        monkeypatch.delenv("SESSION_IDLE_TIMEOUT")
+        monkeypatch.delenv("SESSION_ABSOLUTE_TIMEOUT")
+        importlib.reload(project_settings)

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import pytest
+
+from sessions_core import policy
+from sessions_core.policy import Limits, State
+from sessions_core.reasons import EndReason
+
+LIMITS = Limits(idle=600, absolute=14400, warning_lead=120)
+T0 = 1_000_000.0
+
+
+def judge(*, since_sign_in: float, since_activity: float, **kwargs):
+    now = T0 + since_sign_in
+    return policy.judge(
+        signed_in=T0, last_active=now - since_activity, now=now, limits=LIMITS, **kwargs
+    )
+
+
+@pytest.mark.parametrize(
+    ("idle_for", "state", "reason"),
+    [
+        (599, State.WARN, None),
+        (600, State.EXPIRED, EndReason.IDLE),
+        (601, State.EXPIRED, EndReason.IDLE),
+    ],
+)
+def test_idle_boundary(idle_for, state, reason):
+    verdict = judge(since_sign_in=1000, since_activity=idle_for)
+    assert verdict.state is state
+    assert verdict.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("age", "state", "reason"),
+    [
+        (14399, State.WARN, None),
+        (14400, State.EXPIRED, EndReason.ABSOLUTE),
+        (14401, State.EXPIRED, EndReason.ABSOLUTE),
+    ],
+)
+def test_absolute_boundary_under_steady_activity(age, state, reason):
+    verdict = judge(since_sign_in=age, since_activity=0)
+    assert verdict.state is state
+    assert verdict.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("idle_for", "state"),
+    [(479, State.ACTIVE), (480, State.WARN), (481, State.WARN)],
+)
+def test_warning_starts_at_the_lead(idle_for, state):
+    assert judge(since_sign_in=1000, since_activity=idle_for).state is state
+
+
+def test_seconds_left_are_relative_to_now():
+    verdict = judge(since_sign_in=100, since_activity=40)
+    assert verdict.idle_expires_in == 560
+    assert verdict.absolute_expires_in == 14300
+    assert verdict.kind == "idle"
+    assert verdict.expires_in == 560
+    assert verdict.warn_in == 440
+
+
+def test_nearer_absolute_deadline_is_the_kind_warned_about():
+    verdict = judge(since_sign_in=14000, since_activity=10)
+    assert verdict.kind == "absolute"
+    assert verdict.expires_in == 400
+
+
+def test_earliest_passed_deadline_is_the_reason():
+    # Idle since sign-in for longer than the absolute limit: idle passed first.
+    verdict = judge(since_sign_in=20000, since_activity=20000)
+    assert verdict.reason is EndReason.IDLE
+
+
+@pytest.mark.parametrize(
+    ("retired_ago", "state"), [(-1, State.ACTIVE), (0, State.EXPIRED), (1, State.EXPIRED)]
+)
+def test_retired_key_version_ends_the_session_whatever_the_activity(retired_ago, state):
+    now = T0 + 100
+    verdict = judge(since_sign_in=100, since_activity=0, key_retired_at=now - retired_ago)
+    assert verdict.state is state
+    if state is State.EXPIRED:
+        assert verdict.reason is EndReason.KEY_ROTATED
+
+
+def test_activity_before_sign_in_never_extends_the_idle_deadline():
+    verdict = policy.judge(signed_in=T0, last_active=T0 - 500, now=T0 + 599, limits=LIMITS)
+    assert verdict.idle_expires_in == 1
+
+
+@pytest.mark.parametrize(
+    ("idle", "window"), [(600, 30), (6, 0.3), (3600, 60), (14400, 60)]
+)
+def test_activity_window_scales_with_idle_and_caps_at_a_minute(idle, window):
+    assert policy.activity_window(idle) == pytest.approx(window)
+
+
+def test_activity_is_due_only_after_the_window():
+    assert not policy.activity_due(last_recorded=T0, now=T0 + 29.9, idle=600)
+    assert policy.activity_due(last_recorded=T0, now=T0 + 30, idle=600)
+
+
+def test_lost_session_within_limits_is_reported_as_key_rotated():
+    reason = policy.classify_lost_session(
+        signed_in=T0, last_active=T0 + 10, now=T0 + 20, limits=LIMITS
+    )
+    assert reason is EndReason.KEY_ROTATED
+
+
+def test_lost_session_past_its_idle_limit_is_reported_as_idle():
+    reason = policy.classify_lost_session(
+        signed_in=T0, last_active=T0, now=T0 + 700, limits=LIMITS
+    )
+    assert reason is EndReason.IDLE
+
+
+def test_retire_at_never_goes_back_in_time():
+    assert policy.retire_at(now=T0, grace=-5) == T0
+    assert policy.retire_at(now=T0, grace=30) == T0 + 30
+
+
+def test_verdict_is_frozen():
+    verdict = judge(since_sign_in=1, since_activity=1)
+    with pytest.raises(AttributeError):
+        verdict.state = State.EXPIRED
