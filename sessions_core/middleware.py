@@ -67,9 +67,6 @@ class SessionLifetimeMiddleware:
             services.end_current(
                 request=request, record_id=stamps.record_id, reason=verdict.reason
             )
-            request.sessions_core_end = SessionRecord.objects.filter(
-                pk=stamps.record_id
-            ).first()
             return self._ended_response(request)
         if not self._is_background(request) and services.record_activity(
             request=request, stamps=stamps, now=now

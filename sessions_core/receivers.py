@@ -27,9 +27,16 @@ def _start(sender, request, user, **kwargs):
 def _logout(sender, request, user, **kwargs):
     if request is None or not hasattr(request, "session"):
         return
-    record_id = request.session.get(RECORD_KEY)
-    record = SessionRecord.objects.live().filter(pk=record_id).select_related("user")
-    services.end_sessions(records=list(record), reason=EndReason.LOGOUT)
+    record = (
+        SessionRecord.objects.live()
+        .select_related("user")
+        .filter(pk=request.session.get(RECORD_KEY))
+        .first()
+    )
+    if record is not None:
+        services.end_sessions(records=[record], reason=EndReason.LOGOUT)
+        # The sign-in page that follows says "you signed out".
+        request.sessions_core_end = record
 
 
 User = get_user_model()

@@ -277,6 +277,8 @@ def end_current(*, request: HttpRequest, record_id: int, reason: EndReason) -> N
         )
     # logout() sends user_logged_out and flushes what is left of the session.
     auth.logout(request)
+    # The response tells the browser which record ended (SessionLifetimeMiddleware).
+    request.sessions_core_end = record
 
 
 def end_lost_session(*, record: SessionRecord) -> SessionRecord:

@@ -1,0 +1,222 @@
+"""The websocket protocol, driven by Channels' WebsocketCommunicator with short limits."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client, override_settings
+
+from bankdemo.asgi import application
+from sessions_core import services
+from sessions_core.models import SessionRecord
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(30),
+]
+
+SHORT = {
+    "SESSIONS_CORE_IDLE_TIMEOUT": 3,
+    "SESSIONS_CORE_STAFF_IDLE_TIMEOUT": 3,
+    "SESSIONS_CORE_WARNING_LEAD": 2,
+    "SESSIONS_CORE_ABSOLUTE_TIMEOUT": 60,
+}
+
+
+def signed_in_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def socket_for(client: Client | None, origin: bytes = b"http://127.0.0.1"):
+    headers = [(b"origin", origin), (b"host", b"127.0.0.1")]
+    if client is not None:
+        headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
+    return WebsocketCommunicator(application, "/ws/session/", headers=headers)
+
+
+async def receive_type(socket, kind, timeout=5.0):
+    """Receive frames until one of ``kind`` arrives; return it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        message = await socket.receive_json_from(timeout=max(deadline - time.monotonic(), 0.01))
+        if message["type"] == kind:
+            return message
+
+
+def run(coroutine_function):
+    return async_to_sync(coroutine_function)()
+
+
+def test_connect_sends_state(alice):
+    client = signed_in_client(alice)
+
+    async def scenario():
+        socket = socket_for(client)
+        connected, _ = await socket.connect()
+        assert connected
+        state = await socket.receive_json_from()
+        assert state["type"] == "state"
+        assert state["idle_expires_in"] == pytest.approx(600, abs=2)
+        assert state["absolute_expires_in"] == pytest.approx(14400, abs=2)
+        assert state["warning_lead"] == 120
+        await socket.disconnect()
+
+    run(scenario)
+
+
+def test_anonymous_socket_is_refused(db):
+    async def scenario():
+        connected, _ = await socket_for(None).connect()
+        assert not connected
+
+    run(scenario)
+
+
+def test_cross_origin_socket_is_refused(alice):
+    client = signed_in_client(alice)
+
+    async def scenario():
+        connected, _ = await socket_for(client, origin=b"https://evil.example").connect()
+        assert not connected
+
+    run(scenario)
+
+
+@override_settings(**SHORT)
+def test_warning_at_the_lead_then_expiry_pushed_and_socket_closed(alice):
+    client = signed_in_client(alice)
+
+    async def scenario():
+        socket = socket_for(client)
+        await socket.connect()
+        started = time.monotonic()
+        await receive_type(socket, "state")
+        warning = await receive_type(socket, "warning")
+        assert warning["kind"] == "idle"
+        assert 0.8 <= time.monotonic() - started <= 1.6
+        assert warning["expires_in"] == pytest.approx(2, abs=0.3)
+        expired = await receive_type(socket, "expired")
+        assert expired["reason"] == "idle"
+        assert "no activity" in expired["message"]
+        assert 2.8 <= time.monotonic() - started <= 3.8
+        closed = await socket.receive_output(timeout=2)
+        assert closed["type"] == "websocket.close"
+
+    run(scenario)
+    record = SessionRecord.objects.get(user=alice)
+    assert record.end_reason == "idle"
+
+
+@override_settings(**SHORT)
+def test_extend_moves_the_deadline_and_ping_does_not(alice):
+    client = signed_in_client(alice)
+
+    async def scenario():
+        socket = socket_for(client)
+        await socket.connect()
+        await receive_type(socket, "state")
+        await receive_type(socket, "warning")
+        await socket.send_json_to({"type": "ping"})
+        assert (await receive_type(socket, "pong")) == {"type": "pong"}
+        await socket.send_json_to({"type": "extend"})
+        state = await receive_type(socket, "state")
+        assert state["idle_expires_in"] == pytest.approx(3, abs=0.2)
+        # The warning comes again for the new deadline.
+        await receive_type(socket, "warning")
+        await socket.disconnect()
+
+    run(scenario)
+
+
+@override_settings(**SHORT)
+def test_pings_alone_let_the_session_expire(alice):
+    client = signed_in_client(alice)
+
+    async def scenario():
+        socket = socket_for(client)
+        await socket.connect()
+        await receive_type(socket, "state")
+        for _ in range(5):
+            await asyncio.sleep(0.5)
+            await socket.send_json_to({"type": "ping"})
+        return await receive_type(socket, "expired")
+
+    assert run(scenario)["reason"] == "idle"
+
+
+def test_extend_in_one_tab_moves_every_tab_of_the_session(alice):
+    client = signed_in_client(alice)
+
+    async def scenario():
+        one, two = socket_for(client), socket_for(client)
+        await one.connect()
+        await two.connect()
+        first = await receive_type(two, "state")
+        await receive_type(one, "state")
+        await asyncio.sleep(1.1)
+        await one.send_json_to({"type": "extend"})
+        moved = await receive_type(two, "state")
+        assert moved["idle_expires_in"] > first["idle_expires_in"] - 0.5
+        assert moved["idle_expires_in"] == pytest.approx(600, abs=0.5)
+        await one.disconnect()
+        await two.disconnect()
+
+    run(scenario)
+
+
+def test_sign_out_over_http_reaches_the_open_tab(alice):
+    client = signed_in_client(alice)
+
+    async def scenario():
+        socket = socket_for(client)
+        await socket.connect()
+        await receive_type(socket, "state")
+        await sync_to_async(client.post)("/logout/")
+        expired = await receive_type(socket, "expired", timeout=2)
+        assert expired["reason"] == "logout"
+
+    run(scenario)
+
+
+@override_settings(SESSIONS_CORE_WS_RECHECK=0.5)
+def test_backstop_notices_an_end_nobody_announced(alice, demo):
+    client = signed_in_client(alice)
+
+    async def scenario():
+        socket = socket_for(client)
+        await socket.connect()
+        await receive_type(socket, "state")
+        record = await sync_to_async(SessionRecord.objects.select_related("user").get)(user=alice)
+        # As a management command in another process would: no channel layer reaches us.
+        await sync_to_async(services.end_sessions)(
+            records=[record], reason="admin", by=demo["admin"], notify_tabs=False
+        )
+        return await receive_type(socket, "expired", timeout=2)
+
+    assert run(scenario)["reason"] == "admin"
+
+
+def test_garbage_frames_get_an_error_not_a_crash(alice):
+    client = signed_in_client(alice)
+
+    async def scenario():
+        socket = socket_for(client)
+        await socket.connect()
+        await receive_type(socket, "state")
+        await socket.send_to(text_data="not json")
+        assert (await receive_type(socket, "error"))["message"] == "frames must be JSON"
+        await socket.send_json_to({"type": "launch-missiles"})
+        assert (await receive_type(socket, "error"))["message"] == "unknown message type"
+        await socket.send_json_to([1, 2, 3])
+        await receive_type(socket, "error")
+        await socket.send_json_to({"type": "ping"})
+        await receive_type(socket, "pong")
+        await socket.disconnect()
+
+    run(scenario)

@@ -1,0 +1,64 @@
+"""Ten failed sign-ins lock a username for 30 minutes: a lockout, not an expiry."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.integration.test_lifetime import reason_on
+
+pytestmark = pytest.mark.django_db
+
+
+def fail(client, username, times):
+    for _ in range(times):
+        response = client.post("/login/", {"username": username, "password": "wrong"})
+    return response
+
+
+def locked(response) -> bool:
+    return b'data-login-error="locked"' in response.content
+
+
+def test_nine_failures_still_let_the_right_password_in(demo):
+    client = Client()
+    response = fail(client, "alice", 9)
+    assert response.status_code == 200 and not locked(response)
+    assert b'data-login-error="invalid"' in response.content
+    response = client.post("/login/", {"username": "alice", "password": "demo-alice-2026"})
+    assert response.status_code == 302
+
+
+def test_ten_failures_lock_the_username_even_for_the_right_password(demo):
+    client = Client()
+    fail(client, "alice", 10)
+    response = client.post("/login/", {"username": "alice", "password": "demo-alice-2026"})
+    assert response.status_code == 403
+    assert locked(response)
+    assert reason_on(response) is None  # not an expiry message
+    # Another customer is not affected.
+    assert client.post("/login/", {"username": "bob", "password": "demo-bob-2026"}).status_code == 302
+
+
+def test_unknown_username_gets_the_same_answer(demo):
+    known = fail(Client(), "alice", 11)
+    unknown = fail(Client(), "nobody-here", 11)
+    assert known.status_code == unknown.status_code == 403
+    assert locked(known) and locked(unknown)
+    strip = lambda body: body.replace(b"alice", b"").replace(b"nobody-here", b"")  # noqa: E731
+    import re
+
+    csrf = re.compile(rb'value="[A-Za-z0-9]{64}"')
+    assert csrf.sub(b"", strip(known.content)) == csrf.sub(b"", strip(unknown.content))
+
+
+def test_lock_lifts_thirty_minutes_after_the_last_attempt(demo, clock):
+    client = Client()
+    fail(client, "alice", 10)
+    clock.advance(29 * 60)
+    # Trying while locked is refused, and the 30 minutes count from this try.
+    assert client.post("/login/", {"username": "alice", "password": "demo-alice-2026"}).status_code == 403
+    clock.advance(29 * 60)
+    assert client.post("/login/", {"username": "alice", "password": "demo-alice-2026"}).status_code == 403
+    clock.advance(31 * 60)
+    assert client.post("/login/", {"username": "alice", "password": "demo-alice-2026"}).status_code == 302

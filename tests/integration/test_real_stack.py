@@ -1,0 +1,81 @@
+"""The real parts: django-redis, channels-redis across two layers, a Celery worker."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from asgiref.sync import async_to_sync
+from celery.contrib.testing.worker import start_worker
+from channels_redis.core import RedisChannelLayer
+from django.core.cache import caches
+
+from bankdemo.celery import app as celery_app
+from sessions_core import tasks
+from sessions_core.models import SessionRecord
+
+pytestmark = pytest.mark.redis
+
+
+def test_django_redis_cache_round_trip(redis_sessions):
+    cache = caches["default"]
+    cache.set("greeting", {"hello": "world"}, timeout=30)
+    assert cache.get("greeting") == {"hello": "world"}
+    assert 0 < cache.ttl("greeting") <= 30
+    cache.delete("greeting")
+    assert cache.get("greeting") is None
+
+
+def test_channels_redis_group_message_crosses_two_layer_instances(redis_url):
+    config = {"hosts": [{"address": redis_url, "socket_timeout": None}], "prefix": "bankdemo-test"}
+    sender, receiver = RedisChannelLayer(**config), RedisChannelLayer(**config)
+
+    async def exchange():
+        channel = await receiver.new_channel()
+        await receiver.group_add("sessions_core.session.1", channel)
+        await sender.group_send("sessions_core.session.1", {"type": "session.changed"})
+        message = await receiver.receive(channel)
+        await receiver.flush()
+        await sender.close_pools()
+        await receiver.close_pools()
+        return message
+
+    assert async_to_sync(exchange)() == {"type": "session.changed"}
+
+
+@pytest.fixture
+def celery_worker(redis_url, transactional_db):
+    """A real Celery worker over the Redis broker, in a thread of this process."""
+    celery_app.conf.update(
+        broker_url=redis_url,
+        result_backend=None,
+        task_always_eager=False,
+        broker_connection_retry_on_startup=True,
+    )
+    try:
+        with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
+            yield celery_app
+    finally:
+        celery_app.conf.update(broker_url="memory://", task_always_eager=True)
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_celery_worker_runs_the_sweep_over_the_redis_broker(celery_worker, demo, sign_in_as):
+    from django.test import override_settings
+
+    client = sign_in_as("alice")
+    with override_settings(SESSIONS_CORE_IDLE_TIMEOUT=1, SESSIONS_CORE_STAFF_IDLE_TIMEOUT=1, SESSIONS_CORE_WARNING_LEAD=0):
+        time.sleep(1.1)  # the one short wait: the worker reads the real clock
+        tasks.sweep_expired_sessions.delay()
+        assert wait_for(lambda: not SessionRecord.objects.live().exists())
+    record = SessionRecord.objects.get()
+    assert record.end_reason == "idle"
+    assert client.get("/").status_code == 302
