@@ -23,7 +23,9 @@ def _env_int(name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError as exc:
-        raise SystemExit(f"{name} must be a whole number of seconds, not {raw!r}") from exc
+        raise SystemExit(
+            f"{name} must be a whole number of seconds, not {raw!r}"
+        ) from exc
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -179,11 +181,12 @@ AXES_VERBOSE = False
 # behind one NAT. Rate limiting by IP belongs in the proxy in front.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
+_VALIDATORS = "django.contrib.auth.password_validation."
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": _VALIDATORS + "UserAttributeSimilarityValidator"},
+    {"NAME": _VALIDATORS + "MinimumLengthValidator"},
+    {"NAME": _VALIDATORS + "CommonPasswordValidator"},
+    {"NAME": _VALIDATORS + "NumericPasswordValidator"},
 ]
 
 # --- Internationalisation and static files ---------------------------------------
@@ -217,6 +220,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {
         "sessions_core": {"handlers": ["console"], "level": "INFO"},
-        "django.security.SuspiciousSession": {"handlers": ["console"], "level": "WARNING"},
+        "django.security.SuspiciousSession": {
+            "handlers": ["console"],
+            "level": "WARNING",
+        },
     },
 }

@@ -9,7 +9,9 @@ from sessions_core import views as session_views
 urlpatterns = [
     path("login/", session_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/", session_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password/", session_views.PasswordChangeView.as_view(), name="password_change"
+    ),
     path("admin/", admin.site.urls),
     path("", include("sessions_core.urls")),
     path("", include("bankdemo.banking.urls")),

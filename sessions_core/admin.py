@@ -137,7 +137,9 @@ class SessionRecordAdmin(ReadOnlyAdmin):
                 request,
                 queryset.live(),
                 title=_("Force sign-out"),
-                question=_("Sign out these sessions now? Their open tabs leave at once."),
+                question=_(
+                    "Sign out these sessions now? Their open tabs leave at once."
+                ),
                 action="force_sign_out",
             )
         count = services.force_logout_sessions(
@@ -145,7 +147,8 @@ class SessionRecordAdmin(ReadOnlyAdmin):
         )
         self.message_user(
             request,
-            ngettext("Signed out %d session.", "Signed out %d sessions.", count) % count,
+            ngettext("Signed out %d session.", "Signed out %d sessions.", count)
+            % count,
             messages.SUCCESS,
         )
         return None
@@ -172,7 +175,13 @@ class RotateForm(forms.Form):
 
 @admin.register(KeyVersion)
 class KeyVersionAdmin(ReadOnlyAdmin):
-    list_display = ["version", "created_at", "created_by", "retired_at", "purge_progress"]
+    list_display = [
+        "version",
+        "created_at",
+        "created_by",
+        "retired_at",
+        "purge_progress",
+    ]
 
     @admin.display(description=_("purge"))
     def purge_progress(self, version):
@@ -202,7 +211,9 @@ class KeyVersionAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         form = RotateForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            version = services.rotate_keys(grace=form.cleaned_data["grace"], by=request.user)
+            version = services.rotate_keys(
+                grace=form.cleaned_data["grace"], by=request.user
+            )
             self.message_user(
                 request,
                 _("Key version v%(v)s is current; older sessions are being purged.")
@@ -260,7 +271,8 @@ class SessionAwareUserAdmin(UserAdmin):
         )
         self.message_user(
             request,
-            ngettext("Signed out %d session.", "Signed out %d sessions.", count) % count,
+            ngettext("Signed out %d session.", "Signed out %d sessions.", count)
+            % count,
             messages.SUCCESS,
         )
         return None

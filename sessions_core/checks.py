@@ -51,7 +51,8 @@ def check_limits(app_configs=None, **kwargs):
             Warning(
                 f"The warning lead ({lead} s) gives users less than {WCAG_MIN_LEAD} s "
                 "to answer (WCAG 2.2.1).",
-                hint=f"Set SESSION_WARNING_LEAD to {WCAG_MIN_LEAD} or more outside tests.",
+                hint=f"Set SESSION_WARNING_LEAD to {WCAG_MIN_LEAD} or more "
+                "outside tests.",
                 id="sessions_core.W001",
             )
         )

@@ -45,7 +45,9 @@ class _Settings:
     @property
     def BACKGROUND_HEADER(self) -> str:
         """Request header that marks background traffic (value ``1``)."""
-        return getattr(settings, "SESSIONS_CORE_BACKGROUND_HEADER", "X-Session-Background")
+        return getattr(
+            settings, "SESSIONS_CORE_BACKGROUND_HEADER", "X-Session-Background"
+        )
 
     @property
     def TRUSTED_PROXIES(self) -> int:

@@ -153,7 +153,10 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         if (
             not force
             and self.sent is not None
-            and all(abs(a - b) <= STATE_TOLERANCE for a, b in zip(deadlines, self.sent))
+            and all(
+                abs(a - b) <= STATE_TOLERANCE
+                for a, b in zip(deadlines, self.sent, strict=True)
+            )
         ):
             return
         self.sent = deadlines
@@ -189,10 +192,18 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
                 return
             now = time.time()
             key = (kind, round(deadline))
-            if deadline - lead - now <= 0.05 and now < deadline and self.warned_for != key:
+            if (
+                deadline - lead - now <= 0.05
+                and now < deadline
+                and self.warned_for != key
+            ):
                 self.warned_for = key
                 await self.send_json(
-                    {"type": "warning", "kind": kind, "expires_in": round(deadline - now, 1)}
+                    {
+                        "type": "warning",
+                        "kind": kind,
+                        "expires_in": round(deadline - now, 1),
+                    }
                 )
             await self.recheck()
         except asyncio.CancelledError:
@@ -210,5 +221,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             reason_text = EndReason(reason).message
         except ValueError:
             reason_text = ""
-        await self.send_json({"type": "expired", "reason": reason, "message": reason_text})
+        await self.send_json(
+            {"type": "expired", "reason": reason, "message": reason_text}
+        )
         await self.close(code=4000)

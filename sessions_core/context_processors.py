@@ -32,5 +32,7 @@ def duration_words(seconds: int) -> str:
     if hours:
         parts.append(ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours})
     if minutes:
-        parts.append(ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes})
+        parts.append(
+            ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+        )
     return " ".join(parts)

@@ -24,7 +24,7 @@ END_COOKIE_MAX_AGE = 15 * 60
 class SessionLifetimeMiddleware:
     """End expired sessions, record activity, and tell the next page why it ended.
 
-    Goes after AuthenticationMiddleware (checked by sessions_core.E003). Requests
+    Goes after AuthenticationMiddleware (checked by sessions_core.E005). Requests
     marked as background (the status endpoint, the X-Session-Background header,
     SESSIONS_CORE_BACKGROUND_URL_NAMES) are judged but never count as activity.
     """
@@ -80,7 +80,9 @@ class SessionLifetimeMiddleware:
         if request.headers.get(app_settings.BACKGROUND_HEADER) == "1":
             return True
         match = request.resolver_match
-        return match is not None and match.view_name in app_settings.BACKGROUND_URL_NAMES
+        return (
+            match is not None and match.view_name in app_settings.BACKGROUND_URL_NAMES
+        )
 
     # --- requests whose session has ended -------------------------------------------
 

@@ -34,7 +34,9 @@ class SessionRecord(models.Model):
     """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_records"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="session_records",
     )
     session_key = models.CharField(max_length=40, editable=False)
     key_digest = models.CharField(_("key digest"), max_length=64, db_index=True)
@@ -126,7 +128,11 @@ class SessionEvent(models.Model):
     )
     username = models.CharField(max_length=150, blank=True)
     record = models.ForeignKey(
-        SessionRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        SessionRecord,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     reason = models.CharField(max_length=20, choices=REASON_CHOICES, blank=True)
     by = models.ForeignKey(

@@ -55,4 +55,6 @@ def send_sync(groups: Iterable[str], message: dict) -> None:
     try:
         async_to_sync(send_to_groups)(groups, message)
     except Exception:  # the end is recorded; tabs still learn it at their backstop
-        logger.warning("could not notify %d session group(s)", len(groups), exc_info=True)
+        logger.warning(
+            "could not notify %d session group(s)", len(groups), exc_info=True
+        )

@@ -66,7 +66,9 @@ def judge(
     idle_left = idle_deadline - now
     absolute_left = absolute_deadline - now
     kind, expires_in = (
-        ("idle", idle_left) if idle_left <= absolute_left else ("absolute", absolute_left)
+        ("idle", idle_left)
+        if idle_left <= absolute_left
+        else ("absolute", absolute_left)
     )
 
     passed = [
@@ -131,5 +133,7 @@ def classify_lost_session(
     If its own limits had passed, that is the reason; otherwise the store lost it or
     the secret key that signed it is gone, which users hear as ``key_rotated``.
     """
-    verdict = judge(signed_in=signed_in, last_active=last_active, now=now, limits=limits)
+    verdict = judge(
+        signed_in=signed_in, last_active=last_active, now=now, limits=limits
+    )
     return verdict.reason if verdict.expired else EndReason.KEY_ROTATED

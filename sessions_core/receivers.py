@@ -71,4 +71,6 @@ def _end_on_credentials_change(sender, instance, created, raw=False, **kwargs):
 
 @receiver(pre_delete, sender=User, dispatch_uid="sessions_core.user_pre_delete")
 def _end_on_delete(sender, instance, **kwargs):
-    services.end_other_sessions(user=instance, keep_record_id=None, reason=EndReason.ADMIN)
+    services.end_other_sessions(
+        user=instance, keep_record_id=None, reason=EndReason.ADMIN
+    )

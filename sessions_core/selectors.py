@@ -48,7 +48,9 @@ def verdict_for(*, stamps: Stamps, user, now: float | None = None) -> policy.Ver
     )
 
 
-def record_verdict(record: SessionRecord, *, now: float | None = None) -> policy.Verdict:
+def record_verdict(
+    record: SessionRecord, *, now: float | None = None
+) -> policy.Verdict:
     """Judge a record from its own timestamps (which may lag the session's)."""
     return policy.judge(
         signed_in=record.signed_in_at.timestamp(),
@@ -71,4 +73,6 @@ def record_for_key(session_key: str | None) -> SessionRecord | None:
 
 
 def live_records_of(user) -> list[SessionRecord]:
-    return list(SessionRecord.objects.live().filter(user=user).order_by("-signed_in_at"))
+    return list(
+        SessionRecord.objects.live().filter(user=user).order_by("-signed_in_at")
+    )

@@ -140,7 +140,9 @@ def record_activity(
     """
     if not force:
         idle = selectors.limits_for(request.user).idle
-        if not policy.activity_due(last_recorded=stamps.last_active, now=now, idle=idle):
+        if not policy.activity_due(
+            last_recorded=stamps.last_active, now=now, idle=idle
+        ):
             return False
     session = request.session
     session[LAST_ACTIVE_KEY] = max(stamps.last_active, now)
@@ -302,7 +304,9 @@ def end_other_sessions(
 ) -> int:
     records = [
         record
-        for record in SessionRecord.objects.live().filter(user=user).select_related("user")
+        for record in SessionRecord.objects.live()
+        .filter(user=user)
+        .select_related("user")
         if record.pk != keep_record_id
     ]
     return end_sessions(records=records, reason=reason, by=by)
@@ -311,14 +315,18 @@ def end_other_sessions(
 def force_logout(*, user_ids: Iterable[int], by) -> int:
     """End every live session of these users, as the administrator ``by``."""
     records = list(
-        SessionRecord.objects.live().filter(user_id__in=list(user_ids)).select_related("user")
+        SessionRecord.objects.live()
+        .filter(user_id__in=list(user_ids))
+        .select_related("user")
     )
     return end_sessions(records=records, reason=EndReason.ADMIN, by=by)
 
 
 def force_logout_sessions(*, record_ids: Iterable[int], by) -> int:
     records = list(
-        SessionRecord.objects.live().filter(pk__in=list(record_ids)).select_related("user")
+        SessionRecord.objects.live()
+        .filter(pk__in=list(record_ids))
+        .select_related("user")
     )
     return end_sessions(records=records, reason=EndReason.ADMIN, by=by)
 

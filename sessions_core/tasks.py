@@ -68,7 +68,9 @@ def purge_retired_sessions(self, batch_size: int | None = None) -> int:
 
 
 @shared_task(name="sessions_core.sweep_expired_sessions", bind=True, **RETRY)
-def sweep_expired_sessions(self, after_id: int = 0, batch_size: int | None = None) -> int:
+def sweep_expired_sessions(
+    self, after_id: int = 0, batch_size: int | None = None
+) -> int:
     """End live records whose limits passed, or whose session is gone or unreadable.
 
     Sessions that a changed SECRET_KEY left undecodable are found here too, and end

@@ -46,7 +46,7 @@ def status(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_POST
 def extend(request: HttpRequest) -> JsonResponse:
-    """"Stay signed in": counts as activity, never past the absolute limit."""
+    """ "Stay signed in": counts as activity, never past the absolute limit."""
     if not request.user.is_authenticated:
         return JsonResponse({"authenticated": False}, status=401)
     verdict = services.extend_by_key(
@@ -97,7 +97,9 @@ def end_session(request: HttpRequest, record_id: int):
     """Sign out one of the user's devices (this one included)."""
     record = _own_live_record(request, record_id)
     if record.pk == request.session.get(RECORD_KEY):
-        services.end_current(request=request, record_id=record.pk, reason=EndReason.LOGOUT)
+        services.end_current(
+            request=request, record_id=record.pk, reason=EndReason.LOGOUT
+        )
         return redirect("login")
     services.end_sessions(records=[record], reason=EndReason.LOGOUT)
     return redirect("sessions_core:mine")
@@ -139,4 +141,3 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             _("Your password was changed. Your other devices have been signed out."),
         )
         return response
-

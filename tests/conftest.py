@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.conf import settings
 
 from bankdemo.banking.demo_data import seed
 
@@ -44,3 +45,20 @@ def _fresh_keyring():
     keyring.invalidate()
     yield
     keyring.invalidate()
+
+
+@pytest.fixture
+def redis_url():
+    """The real Redis, database TEST_REDIS_URL, flushed before and after."""
+    import redis
+
+    url = settings.TEST_REDIS_URL
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError as exc:
+        require("Redis", f"{url}: {exc}")
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()

@@ -29,20 +29,38 @@ class DemoCustomer:
 
 CUSTOMERS = (
     DemoCustomer(
-        "alice", "demo-alice-2026", "Alice", Decimal("2850.00"), Decimal("1150.00"),
-        "Northwind Ltd", "Greenway Lettings", "40112233", "40119876",
+        "alice",
+        "demo-alice-2026",
+        "Alice",
+        Decimal("2850.00"),
+        Decimal("1150.00"),
+        "Northwind Ltd",
+        "Greenway Lettings",
+        "40112233",
+        "40119876",
     ),
     DemoCustomer(
-        "bob", "demo-bob-2026", "Bob", Decimal("2380.00"), Decimal("895.00"),
-        "Contoso Logistics", "Harbour Homes", "40224455", "40227788",
+        "bob",
+        "demo-bob-2026",
+        "Bob",
+        Decimal("2380.00"),
+        Decimal("895.00"),
+        "Contoso Logistics",
+        "Harbour Homes",
+        "40224455",
+        "40227788",
     ),
 )
 ADMIN = ("admin", "demo-admin-2026")
 MONTHS = 4
 SHOPS = ("Fresh Market", "Corner Grocer", "Saver Foods")
 CARD_SPENDS = (
-    ("Coffee House", 3, 8), ("City Transport", 2, 12), ("Bookshop", 8, 25),
-    ("Pharmacy", 4, 20), ("Streaming Plus", 10, 11), ("Petrol Station", 35, 60),
+    ("Coffee House", 3, 8),
+    ("City Transport", 2, 12),
+    ("Bookshop", 8, 25),
+    ("Pharmacy", 4, 20),
+    ("Streaming Plus", 10, 11),
+    ("Petrol Station", 35, 60),
 )
 
 
@@ -61,12 +79,30 @@ def _statement(customer: DemoCustomer, start: datetime, rng: random.Random):
     events = []
     for month in range(MONTHS):
         first = start + timedelta(days=30 * month)
-        events.append((first + timedelta(days=0, hours=9), customer.salary,
-                       "Salary", customer.employer))
-        events.append((first + timedelta(days=1, hours=8), -customer.rent,
-                       "Rent", customer.landlord))
-        events.append((first + timedelta(days=2, hours=10), Decimal("-200.00"),
-                       "Transfer to savings", customer.savings_number[-4:]))
+        events.append(
+            (
+                first + timedelta(days=0, hours=9),
+                customer.salary,
+                "Salary",
+                customer.employer,
+            )
+        )
+        events.append(
+            (
+                first + timedelta(days=1, hours=8),
+                -customer.rent,
+                "Rent",
+                customer.landlord,
+            )
+        )
+        events.append(
+            (
+                first + timedelta(days=2, hours=10),
+                Decimal("-200.00"),
+                "Transfer to savings",
+                customer.savings_number[-4:],
+            )
+        )
         for week in range(4):
             when = first + timedelta(days=3 + 7 * week, hours=rng.randint(8, 19))
             amount = Decimal(rng.randint(3500, 9500)) / 100
@@ -82,17 +118,28 @@ def _statement(customer: DemoCustomer, start: datetime, rng: random.Random):
 def _fill(account: Account, opening: Decimal, rows) -> None:
     balance = opening
     transactions = [
-        Transaction(account=account, amount=opening, description="Opening balance",
-                    counterparty="", created_at=rows[0][0] - timedelta(days=1),
-                    balance_after=opening)
+        Transaction(
+            account=account,
+            amount=opening,
+            description="Opening balance",
+            counterparty="",
+            created_at=rows[0][0] - timedelta(days=1),
+            balance_after=opening,
+        )
     ]
     for when, amount, description, counterparty in rows:
         if balance + amount < 0:
             continue  # a declined payment never shows as a transaction
         balance += amount
         transactions.append(
-            Transaction(account=account, amount=amount, description=description,
-                        counterparty=counterparty, created_at=when, balance_after=balance)
+            Transaction(
+                account=account,
+                amount=amount,
+                description=description,
+                counterparty=counterparty,
+                created_at=when,
+                balance_after=balance,
+            )
         )
     Transaction.objects.bulk_create(transactions)
     account.balance = balance
@@ -111,22 +158,33 @@ def seed() -> list[str]:
         minute=0, second=0, microsecond=0
     )
     for customer in CUSTOMERS:
-        user = _ensure_user(customer.username, customer.password,
-                            first_name=customer.first_name)
+        user = _ensure_user(
+            customer.username, customer.password, first_name=customer.first_name
+        )
         if Account.objects.filter(owner=user).exists():
             continue
         rng = random.Random(customer.username)
-        current = Account.objects.create(owner=user, name="Everyday Current",
-                                         kind=Account.Kind.CURRENT,
-                                         number=customer.current_number)
-        savings = Account.objects.create(owner=user, name="Rainy Day Saver",
-                                         kind=Account.Kind.SAVINGS,
-                                         number=customer.savings_number)
+        current = Account.objects.create(
+            owner=user,
+            name="Everyday Current",
+            kind=Account.Kind.CURRENT,
+            number=customer.current_number,
+        )
+        savings = Account.objects.create(
+            owner=user,
+            name="Rainy Day Saver",
+            kind=Account.Kind.SAVINGS,
+            number=customer.savings_number,
+        )
         rows = _statement(customer, start, rng)
         _fill(current, Decimal("1200.00"), rows)
         savings_rows = [
-            (when + timedelta(minutes=1), -amount, "Transfer from current",
-             customer.current_number[-4:])
+            (
+                when + timedelta(minutes=1),
+                -amount,
+                "Transfer from current",
+                customer.current_number[-4:],
+            )
             for when, amount, description, _ in rows
             if description == "Transfer to savings"
         ]

@@ -36,7 +36,9 @@ class TransferForm(forms.Form):
         },
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
-    reference = forms.CharField(label="Reference (optional)", max_length=60, required=False)
+    reference = forms.CharField(
+        label="Reference (optional)", max_length=60, required=False
+    )
     transfer_id = forms.UUIDField(
         widget=forms.HiddenInput,
         initial=uuid.uuid4,
@@ -61,6 +63,7 @@ class TransferForm(forms.Form):
         elif source and amount and source.balance < amount:
             self.add_error(
                 "amount",
-                f"Not enough money in {source.name}: the balance is £{source.balance:,.2f}.",
+                f"Not enough money in {source.name}: "
+                f"the balance is £{source.balance:,.2f}.",
             )
         return cleaned

@@ -15,7 +15,9 @@ HISTORY_PAGE_SIZE = 25
 
 @login_required
 def overview(request):
-    return render(request, "banking/overview.html", {"accounts": accounts_of(request.user)})
+    return render(
+        request, "banking/overview.html", {"accounts": accounts_of(request.user)}
+    )
 
 
 @login_required
@@ -47,7 +49,8 @@ def transfer(request):
         else:
             messages.success(
                 request,
-                f"Moved £{move.amount:,.2f} from {move.source.name} to {move.target.name}.",
+                f"Moved £{move.amount:,.2f} "
+                f"from {move.source.name} to {move.target.name}.",
             )
             return redirect("banking:overview")
     return render(request, "banking/transfer.html", {"form": form})

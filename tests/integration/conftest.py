@@ -7,10 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.test import Client
-
-from tests.conftest import require
 
 START = datetime(2026, 11, 24, 9, 0, 0, tzinfo=UTC)
 
@@ -43,29 +40,16 @@ def sign_in(username: str, password: str, **extra) -> Client:
 
 @pytest.fixture
 def sign_in_as(demo):
-    passwords = {"alice": "demo-alice-2026", "bob": "demo-bob-2026", "admin": "demo-admin-2026"}
+    passwords = {
+        "alice": "demo-alice-2026",
+        "bob": "demo-bob-2026",
+        "admin": "demo-admin-2026",
+    }
 
     def _sign_in(username: str = "alice", **extra) -> Client:
         return sign_in(username, passwords[username], **extra)
 
     return _sign_in
-
-
-@pytest.fixture
-def redis_url():
-    """The real Redis, database TEST_REDIS_URL, flushed before and after."""
-    import redis
-
-    url = settings.TEST_REDIS_URL
-    client = redis.Redis.from_url(url)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError as exc:
-        require("Redis", f"{url}: {exc}")
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()
 
 
 @pytest.fixture

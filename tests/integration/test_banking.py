@@ -34,7 +34,10 @@ def test_history_is_newest_first_and_paginated(sign_in_as, alice):
 @pytest.mark.parametrize("page", ["abc", "-1", "99999", "1e9", "%00"])
 def test_bad_page_numbers_never_500(sign_in_as, alice, page):
     account = alice.accounts.first()
-    assert sign_in_as("alice").get(f"/accounts/{account.pk}/?page={page}").status_code == 200
+    assert (
+        sign_in_as("alice").get(f"/accounts/{account.pk}/?page={page}").status_code
+        == 200
+    )
 
 
 def test_someone_elses_account_is_a_404(sign_in_as, alice):
@@ -78,7 +81,10 @@ def test_transfer_moves_money_and_shows_the_new_balance(sign_in_as, alice):
     response = client.post("/transfer/", form(alice), follow=True)
     current.refresh_from_db()
     savings.refresh_from_db()
-    assert (current.balance, savings.balance) == (before[0] - Decimal("25.50"), before[1] + Decimal("25.50"))
+    assert (current.balance, savings.balance) == (
+        before[0] - Decimal("25.50"),
+        before[1] + Decimal("25.50"),
+    )
     assert f"£{savings.balance:,.2f}" in response.content.decode()
     assert current.transactions.first().balance_after == current.balance
 

@@ -1,4 +1,4 @@
-"""The websocket protocol, driven by Channels' WebsocketCommunicator with short limits."""
+"""The websocket protocol through Channels' WebsocketCommunicator, short limits."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ def signed_in_client(user) -> Client:
 def socket_for(client: Client | None, origin: bytes = b"http://127.0.0.1"):
     headers = [(b"origin", origin), (b"host", b"127.0.0.1")]
     if client is not None:
-        headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
+        headers.append(
+            (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())
+        )
     return WebsocketCommunicator(application, "/ws/session/", headers=headers)
 
 
@@ -44,7 +46,9 @@ async def receive_type(socket, kind, timeout=5.0):
     """Receive frames until one of ``kind`` arrives; return it."""
     deadline = time.monotonic() + timeout
     while True:
-        message = await socket.receive_json_from(timeout=max(deadline - time.monotonic(), 0.01))
+        message = await socket.receive_json_from(
+            timeout=max(deadline - time.monotonic(), 0.01)
+        )
         if message["type"] == kind:
             return message
 
@@ -82,7 +86,9 @@ def test_cross_origin_socket_is_refused(alice):
     client = signed_in_client(alice)
 
     async def scenario():
-        connected, _ = await socket_for(client, origin=b"https://evil.example").connect()
+        connected, _ = await socket_for(
+            client, origin=b"https://evil.example"
+        ).connect()
         assert not connected
 
     run(scenario)
@@ -192,7 +198,9 @@ def test_backstop_notices_an_end_nobody_announced(alice, demo):
         socket = socket_for(client)
         await socket.connect()
         await receive_type(socket, "state")
-        record = await sync_to_async(SessionRecord.objects.select_related("user").get)(user=alice)
+        record = await sync_to_async(SessionRecord.objects.select_related("user").get)(
+            user=alice
+        )
         # As a management command in another process would: no channel layer reaches us.
         await sync_to_async(services.end_sessions)(
             records=[record], reason="admin", by=demo["admin"], notify_tabs=False
@@ -212,7 +220,9 @@ def test_garbage_frames_get_an_error_not_a_crash(alice):
         await socket.send_to(text_data="not json")
         assert (await receive_type(socket, "error"))["message"] == "frames must be JSON"
         await socket.send_json_to({"type": "launch-missiles"})
-        assert (await receive_type(socket, "error"))["message"] == "unknown message type"
+        assert (await receive_type(socket, "error"))[
+            "message"
+        ] == "unknown message type"
         await socket.send_json_to([1, 2, 3])
         await receive_type(socket, "error")
         await socket.send_json_to({"type": "ping"})

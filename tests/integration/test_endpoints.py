@@ -23,7 +23,10 @@ def test_status_shape(engine, clock, sign_in_as):
 
 
 def test_status_for_a_stranger(db, client):
-    assert client.get("/session/status/").json() == {"authenticated": False, "reason": ""}
+    assert client.get("/session/status/").json() == {
+        "authenticated": False,
+        "reason": "",
+    }
 
 
 def test_extend_needs_csrf(engine, demo):
@@ -34,11 +37,17 @@ def test_extend_needs_csrf(engine, demo):
     token = page.cookies.get("csrftoken") or client.cookies["csrftoken"]
     client.post(
         "/login/",
-        {"username": "alice", "password": "demo-alice-2026", "csrfmiddlewaretoken": token.value},
+        {
+            "username": "alice",
+            "password": "demo-alice-2026",
+            "csrfmiddlewaretoken": token.value,
+        },
     )
     assert client.get("/").status_code == 200
     assert client.post("/session/extend/").status_code == 403
-    response = client.post("/session/extend/", HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
+    response = client.post(
+        "/session/extend/", HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value
+    )
     assert response.status_code == 200
 
 
@@ -58,7 +67,10 @@ def test_extend_never_passes_the_absolute_limit(engine, clock, sign_in_as):
     status = client.get("/session/status/").json()
     assert status["absolute_expires_in"] == 14400 - 500 * (14400 // 500)
     clock.advance(status["absolute_expires_in"])
-    assert client.post("/session/extend/", HTTP_ACCEPT="application/json").status_code == 401
+    assert (
+        client.post("/session/extend/", HTTP_ACCEPT="application/json").status_code
+        == 401
+    )
 
 
 def test_extend_is_post_only(engine, sign_in_as):
@@ -66,8 +78,12 @@ def test_extend_is_post_only(engine, sign_in_as):
 
 
 def test_my_sessions_lists_devices_and_marks_this_one(engine, sign_in_as):
-    here = sign_in_as("alice", HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0")
-    sign_in_as("alice", HTTP_USER_AGENT="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Safari/604.1")
+    here = sign_in_as(
+        "alice", HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0"
+    )
+    sign_in_as(
+        "alice", HTTP_USER_AGENT="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Safari/604.1"
+    )
     page = here.get("/sessions/").content.decode()
     assert "Chrome on Linux" in page and "Safari on iOS" in page
     assert page.count('aria-current="true"') == 1
@@ -76,7 +92,9 @@ def test_my_sessions_lists_devices_and_marks_this_one(engine, sign_in_as):
 
 def test_sign_out_one_other_device(engine, sign_in_as, alice):
     here, phone = sign_in_as("alice"), sign_in_as("alice")
-    phone_record = SessionRecord.objects.live().filter(user=alice).order_by("-pk").first()
+    phone_record = (
+        SessionRecord.objects.live().filter(user=alice).order_by("-pk").first()
+    )
     assert here.post(f"/sessions/{phone_record.pk}/end/").status_code == 302
     assert_ended(phone, "logout")
     assert here.get("/").status_code == 200
@@ -101,6 +119,14 @@ def test_someone_elses_session_is_a_404(engine, sign_in_as, bob):
 
 def test_help_page_explains_every_reason(db, client):
     page = client.get("/help/session-expired/").content.decode()
-    for code in ("idle", "absolute", "key_rotated", "admin", "concurrent", "password_changed", "logout"):
+    for code in (
+        "idle",
+        "absolute",
+        "key_rotated",
+        "admin",
+        "concurrent",
+        "password_changed",
+        "logout",
+    ):
         assert f'id="{code}"' in page
     assert 'id="lockout"' in page and 'id="normal-or-unusual"' in page

@@ -1,12 +1,12 @@
-"""Idle and absolute timeouts enforced by the middleware, on the db and Redis engines."""
+"""Idle and absolute timeouts enforced by the middleware, on db and Redis engines."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from django.contrib.sessions.middleware import SessionMiddleware
 from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
 
@@ -60,7 +60,11 @@ def test_next_keeps_the_page_the_user_was_on(engine, clock, sign_in_as, alice):
     assert response["Location"] == f"/login/?next=/accounts/{account.pk}/%3Fpage%3D2"
     response = client.post(
         response["Location"],
-        {"username": "alice", "password": "demo-alice-2026", "next": f"/accounts/{account.pk}/?page=2"},
+        {
+            "username": "alice",
+            "password": "demo-alice-2026",
+            "next": f"/accounts/{account.pk}/?page=2",
+        },
     )
     assert response["Location"] == f"/accounts/{account.pk}/?page=2"
 
@@ -117,7 +121,9 @@ def test_activity_writes_are_throttled(engine, clock, sign_in_as, alice):
     assert store.load(record.session_key)[LAST_ACTIVE_KEY] == first
     clock.advance(25)
     client.get("/")
-    assert store.load(record.session_key)[LAST_ACTIVE_KEY] == pytest.approx(first + 35, abs=0.01)
+    assert store.load(record.session_key)[LAST_ACTIVE_KEY] == pytest.approx(
+        first + 35, abs=0.01
+    )
 
 
 def test_status_never_promises_more_than_the_server_enforces(engine, clock, sign_in_as):
@@ -152,7 +158,9 @@ def test_latest_activity_wins_over_a_slow_request(engine, clock, sign_in_as, ali
 
     lifetime = SessionLifetimeMiddleware(slow_view)
     handler = SessionMiddleware(
-        AuthenticationMiddleware(lambda request: _with_view(lifetime, slow_view, request))
+        AuthenticationMiddleware(
+            lambda request: _with_view(lifetime, slow_view, request)
+        )
     )
     request = RequestFactory().get("/")
     request.COOKIES.update({k: v.value for k, v in client.cookies.items()})

@@ -25,19 +25,28 @@ def test_nine_failures_still_let_the_right_password_in(demo):
     response = fail(client, "alice", 9)
     assert response.status_code == 200 and not locked(response)
     assert b'data-login-error="invalid"' in response.content
-    response = client.post("/login/", {"username": "alice", "password": "demo-alice-2026"})
+    response = client.post(
+        "/login/", {"username": "alice", "password": "demo-alice-2026"}
+    )
     assert response.status_code == 302
 
 
 def test_ten_failures_lock_the_username_even_for_the_right_password(demo):
     client = Client()
     fail(client, "alice", 10)
-    response = client.post("/login/", {"username": "alice", "password": "demo-alice-2026"})
+    response = client.post(
+        "/login/", {"username": "alice", "password": "demo-alice-2026"}
+    )
     assert response.status_code == 403
     assert locked(response)
     assert reason_on(response) is None  # not an expiry message
     # Another customer is not affected.
-    assert client.post("/login/", {"username": "bob", "password": "demo-bob-2026"}).status_code == 302
+    assert (
+        client.post(
+            "/login/", {"username": "bob", "password": "demo-bob-2026"}
+        ).status_code
+        == 302
+    )
 
 
 def test_unknown_username_gets_the_same_answer(demo):
@@ -57,8 +66,23 @@ def test_lock_lifts_thirty_minutes_after_the_last_attempt(demo, clock):
     fail(client, "alice", 10)
     clock.advance(29 * 60)
     # Trying while locked is refused, and the 30 minutes count from this try.
-    assert client.post("/login/", {"username": "alice", "password": "demo-alice-2026"}).status_code == 403
+    assert (
+        client.post(
+            "/login/", {"username": "alice", "password": "demo-alice-2026"}
+        ).status_code
+        == 403
+    )
     clock.advance(29 * 60)
-    assert client.post("/login/", {"username": "alice", "password": "demo-alice-2026"}).status_code == 403
+    assert (
+        client.post(
+            "/login/", {"username": "alice", "password": "demo-alice-2026"}
+        ).status_code
+        == 403
+    )
     clock.advance(31 * 60)
-    assert client.post("/login/", {"username": "alice", "password": "demo-alice-2026"}).status_code == 302
+    assert (
+        client.post(
+            "/login/", {"username": "alice", "password": "demo-alice-2026"}
+        ).status_code
+        == 302
+    )

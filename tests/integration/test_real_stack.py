@@ -27,7 +27,10 @@ def test_django_redis_cache_round_trip(redis_sessions):
 
 
 def test_channels_redis_group_message_crosses_two_layer_instances(redis_url):
-    config = {"hosts": [{"address": redis_url, "socket_timeout": None}], "prefix": "bankdemo-test"}
+    config = {
+        "hosts": [{"address": redis_url, "socket_timeout": None}],
+        "prefix": "bankdemo-test",
+    }
     sender, receiver = RedisChannelLayer(**config), RedisChannelLayer(**config)
 
     async def exchange():
@@ -53,7 +56,9 @@ def celery_worker(redis_url, transactional_db):
         broker_connection_retry_on_startup=True,
     )
     try:
-        with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
+        with start_worker(
+            celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING"
+        ):
             yield celery_app
     finally:
         celery_app.conf.update(broker_url="memory://", task_always_eager=True)
@@ -68,11 +73,17 @@ def wait_for(predicate, timeout=10.0):
     return False
 
 
-def test_celery_worker_runs_the_sweep_over_the_redis_broker(celery_worker, demo, sign_in_as):
+def test_celery_worker_runs_the_sweep_over_the_redis_broker(
+    celery_worker, demo, sign_in_as
+):
     from django.test import override_settings
 
     client = sign_in_as("alice")
-    with override_settings(SESSIONS_CORE_IDLE_TIMEOUT=1, SESSIONS_CORE_STAFF_IDLE_TIMEOUT=1, SESSIONS_CORE_WARNING_LEAD=0):
+    with override_settings(
+        SESSIONS_CORE_IDLE_TIMEOUT=1,
+        SESSIONS_CORE_STAFF_IDLE_TIMEOUT=1,
+        SESSIONS_CORE_WARNING_LEAD=0,
+    ):
         time.sleep(1.1)  # the one short wait: the worker reads the real clock
         tasks.sweep_expired_sessions.delay()
         assert wait_for(lambda: not SessionRecord.objects.live().exists())

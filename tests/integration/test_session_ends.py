@@ -113,13 +113,16 @@ def test_session_key_is_cycled_at_sign_in(engine, demo):
 )
 def test_next_only_goes_to_same_site_paths(engine, demo, next_url):
     response = Client().post(
-        "/login/", {"username": "alice", "password": "demo-alice-2026", "next": next_url}
+        "/login/",
+        {"username": "alice", "password": "demo-alice-2026", "next": next_url},
     )
     assert response["Location"] == "/"
 
 
 @override_settings(SESSIONS_CORE_MAX_PER_USER=2)
-def test_sign_in_beyond_the_cap_ends_the_oldest_with_concurrent(engine, clock, sign_in_as):
+def test_sign_in_beyond_the_cap_ends_the_oldest_with_concurrent(
+    engine, clock, sign_in_as
+):
     first = sign_in_as("alice")
     clock.advance(5)
     second = sign_in_as("alice")
@@ -131,7 +134,9 @@ def test_sign_in_beyond_the_cap_ends_the_oldest_with_concurrent(engine, clock, s
 
 
 @override_settings(SESSIONS_CORE_MAX_PER_USER=1)
-def test_a_forgotten_idle_session_is_ended_as_idle_not_concurrent(engine, clock, sign_in_as):
+def test_a_forgotten_idle_session_is_ended_as_idle_not_concurrent(
+    engine, clock, sign_in_as
+):
     first = sign_in_as("alice")
     clock.advance(700)
     sign_in_as("alice")
@@ -144,7 +149,9 @@ def test_zero_means_no_cap(engine, sign_in_as):
     assert all(client.get("/").status_code == 200 for client in clients)
 
 
-def test_password_change_ends_other_sessions_and_keeps_this_one(engine, sign_in_as, alice):
+def test_password_change_ends_other_sessions_and_keeps_this_one(
+    engine, sign_in_as, alice
+):
     here = sign_in_as("alice")
     elsewhere = sign_in_as("bob"), sign_in_as("alice")
     old_key = here.cookies["sessionid"].value
@@ -170,7 +177,11 @@ def test_wrong_old_password_changes_nothing(engine, sign_in_as):
     here, there = sign_in_as("alice"), sign_in_as("alice")
     response = here.post(
         "/password/",
-        {"old_password": "nope", "new_password1": "x-y-z-12345678", "new_password2": "x-y-z-12345678"},
+        {
+            "old_password": "nope",
+            "new_password1": "x-y-z-12345678",
+            "new_password2": "x-y-z-12345678",
+        },
     )
     assert response.status_code == 200
     assert there.get("/").status_code == 200

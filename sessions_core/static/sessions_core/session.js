@@ -214,12 +214,15 @@
     socket = new WebSocket(scheme + location.host + config.socket);
     socket.addEventListener("open", function () {
       opened = true;
+      // Lets tests and stylesheets see the connection; no behaviour hangs on it.
+      document.body.setAttribute("data-session-connection", "open");
       backoff = BACKOFF_START_MS;
       connectionNotice.hidden = true;
     });
     socket.addEventListener("message", onMessage);
     socket.addEventListener("close", function () {
       socket = null;
+      document.body.setAttribute("data-session-connection", "closed");
       if (leaving) return;
       // Refused or dropped: did the session end meanwhile? Then leave with the reason.
       checkStatus().then(function (data) {
@@ -240,6 +243,13 @@
       connect();
     }, delay);
   }
+
+  window.addEventListener("offline", function () {
+    // A socket can look open for minutes after the network is gone: drop it now,
+    // say so, and come back as soon as the browser is online again.
+    connectionNotice.hidden = false;
+    if (socket) socket.close();
+  });
 
   window.addEventListener("online", function () {
     if (reconnectTimer !== null) {

@@ -24,7 +24,9 @@ def test_e001_non_positive_timeout():
     assert ids(checks.check_limits()) == ["sessions_core.E001"]
 
 
-@override_settings(SESSIONS_CORE_IDLE_TIMEOUT=20000, SESSIONS_CORE_STAFF_IDLE_TIMEOUT=300)
+@override_settings(
+    SESSIONS_CORE_IDLE_TIMEOUT=20000, SESSIONS_CORE_STAFF_IDLE_TIMEOUT=300
+)
 def test_e002_idle_longer_than_absolute():
     assert "sessions_core.E002" in ids(checks.check_limits())
 

@@ -75,18 +75,23 @@ def test_earliest_passed_deadline_is_the_reason():
 
 
 @pytest.mark.parametrize(
-    ("retired_ago", "state"), [(-1, State.ACTIVE), (0, State.EXPIRED), (1, State.EXPIRED)]
+    ("retired_ago", "state"),
+    [(-1, State.ACTIVE), (0, State.EXPIRED), (1, State.EXPIRED)],
 )
 def test_retired_key_version_ends_the_session_whatever_the_activity(retired_ago, state):
     now = T0 + 100
-    verdict = judge(since_sign_in=100, since_activity=0, key_retired_at=now - retired_ago)
+    verdict = judge(
+        since_sign_in=100, since_activity=0, key_retired_at=now - retired_ago
+    )
     assert verdict.state is state
     if state is State.EXPIRED:
         assert verdict.reason is EndReason.KEY_ROTATED
 
 
 def test_activity_before_sign_in_never_extends_the_idle_deadline():
-    verdict = policy.judge(signed_in=T0, last_active=T0 - 500, now=T0 + 599, limits=LIMITS)
+    verdict = policy.judge(
+        signed_in=T0, last_active=T0 - 500, now=T0 + 599, limits=LIMITS
+    )
     assert verdict.idle_expires_in == 1
 
 
