@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Serve the demo with daphne (HTTP and websockets). With REDIS_URL set, also run a
+# Celery worker and beat beside it; Ctrl-C stops all of them.
+set -euo pipefail
+BIN=${BIN:-.venv/bin}
+PORT=${PORT:-8000}
+pids=()
+
+stop() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+if [ -n "${REDIS_URL:-}" ]; then
+  echo "Full stack on $REDIS_URL: Celery worker and beat start beside daphne."
+  "$BIN/celery" -A bankdemo worker --loglevel=INFO --concurrency=2 &
+  pids+=($!)
+  "$BIN/celery" -A bankdemo beat --loglevel=INFO --schedule="${TMPDIR:-/tmp}/bankdemo-beat-schedule" &
+  pids+=($!)
+else
+  echo "Embedded stack: SQLite, in-process channel layer, Celery tasks run in-process."
+fi
+echo "Open http://127.0.0.1:$PORT/ (alice / demo-alice-2026). Ctrl-C stops."
+"$BIN/daphne" -b 127.0.0.1 -p "$PORT" bankdemo.asgi:application &
+pids+=($!)
+wait "${pids[-1]}"
