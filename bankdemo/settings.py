@@ -36,9 +36,8 @@ def _env_bool(name: str, default: bool) -> bool:
 
 
 DEBUG = _env_bool("DJANGO_DEBUG", True)
-SECRET_KEY = os.environ.get(
-    "DJANGO_SECRET_KEY", "demo-only-insecure-key-change-me-0b7f3c2e9a4d4e1f8c6a"
-)
+DEMO_SECRET_KEY = "demo-only-insecure-key-change-me-0b7f3c2e9a4d4e1f8c6a"
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEMO_SECRET_KEY)
 SECRET_KEY_FALLBACKS = [
     key for key in os.environ.get("DJANGO_SECRET_KEY_FALLBACKS", "").split(",") if key
 ]

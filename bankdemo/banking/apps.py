@@ -8,3 +8,6 @@ class BankingConfig(AppConfig):
     label = "banking"
     verbose_name = "Banking"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the deploy check)

@@ -72,3 +72,12 @@ def test_e006_no_channel_layer(settings, layers):
 @override_settings(SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies")
 def test_e007_signed_cookie_sessions_refused():
     assert ids(checks.check_stores()) == ["sessions_core.E007"]
+
+
+def test_bankdemo_e001_demo_secret_key_refused_for_deployment(settings):
+    from bankdemo.banking.checks import check_demo_secret_key
+
+    settings.SECRET_KEY = settings.DEMO_SECRET_KEY
+    assert ids(check_demo_secret_key()) == ["bankdemo.E001"]
+    settings.SECRET_KEY = "a-real-secret-" + "x" * 40
+    assert check_demo_secret_key() == []
