@@ -99,10 +99,22 @@ TEMPLATES = [
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
 
+# SQLite serves daphne's threads and an in-process Celery at once: IMMEDIATE
+# transactions take the write lock up front instead of failing with "database is
+# locked" when two readers both try to write; WAL lets reads go on during a write.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)
     if DATABASE_URL
-    else {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}
+    else {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": BASE_DIR / "db.sqlite3",
+        "OPTIONS": SQLITE_OPTIONS,
+    }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -140,6 +152,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
+    "sessions-core-purge-retired": {
+        "task": "sessions_core.purge_retired_sessions",
+        "schedule": 300.0,
+    },
     "sessions-core-sweep-expired": {
         "task": "sessions_core.sweep_expired_sessions",
         "schedule": 300.0,

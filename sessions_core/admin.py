@@ -187,8 +187,9 @@ class KeyVersionAdmin(ReadOnlyAdmin):
     def purge_progress(self, version):
         if not version.purge_total:
             return "–"
+        left = selectors.live_count_before(version.version)
         return _("purged %(done)s of %(total)s") % {
-            "done": f"{version.purge_done:,}",
+            "done": f"{max(version.purge_total - left, 0):,}",
             "total": f"{version.purge_total:,}",
         }
 

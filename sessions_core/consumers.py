@@ -33,11 +33,12 @@ STATE_TOLERANCE = 0.5
 def _read_session(session_key: str, user) -> tuple[Stamps | None, Verdict | str]:
     """Re-read the store and judge: (stamps, verdict), or (stamps, reason) if ended.
 
-    A session found expired, gone or unreadable is ended here, so that every door
-    records the same end.
+    A session found expired, gone, unreadable or signed with a retired secret key is
+    ended here, so that every door records the same end.
     """
-    stamps = read_stamps(store.load(session_key))
-    if stamps is None:
+    data = store.load(session_key)
+    stamps = read_stamps(data)
+    if stamps is None or not selectors.session_still_valid(data, user):
         record = selectors.record_for_key(session_key)
         if record is None:
             return None, EndReason.LOGOUT.value

@@ -96,8 +96,8 @@ class KeyVersion(models.Model):
     )
     # When sessions of this version stop working; null while it may still be used.
     retired_at = models.DateTimeField(null=True, blank=True)
+    # Live sessions of older versions when this one was made: the purge's target.
     purge_total = models.PositiveIntegerField(default=0)
-    purge_done = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-version"]

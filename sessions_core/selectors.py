@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 from functools import lru_cache
 
+from django.contrib.auth import HASH_SESSION_KEY
+from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
 
 from . import keyring, policy
 from .conf import app_settings
 from .models import SessionRecord, digest_key
-from .sessiondata import Stamps
+from .sessiondata import Stamps, read_stamps
 
 
 @lru_cache(maxsize=8)
@@ -70,6 +72,31 @@ def record_for_key(session_key: str | None) -> SessionRecord | None:
         .order_by("-signed_in_at")
         .first()
     )
+
+
+def session_still_valid(data: dict, user) -> bool:
+    """Tell whether a stored session would still sign ``user`` in.
+
+    False when it is gone, no longer decodes, or carries an auth hash made with a
+    secret key that is neither SECRET_KEY nor in SECRET_KEY_FALLBACKS (cache-backed
+    sessions are stored unsigned, so only the hash shows a changed key).
+    """
+    if read_stamps(data) is None:
+        return False
+    session_hash = data.get(HASH_SESSION_KEY)
+    if not session_hash:
+        return False
+    if constant_time_compare(session_hash, user.get_session_auth_hash()):
+        return True
+    return any(
+        constant_time_compare(session_hash, fallback)
+        for fallback in user.get_session_auth_fallback_hash()
+    )
+
+
+def live_count_before(version: int) -> int:
+    """How many sessions of versions older than ``version`` are still live."""
+    return SessionRecord.objects.live().filter(key_version__lt=version).count()
 
 
 def live_records_of(user) -> list[SessionRecord]:

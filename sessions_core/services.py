@@ -353,9 +353,7 @@ def rotate_keys(*, grace: float = 0, by=None) -> KeyVersion:
         new = KeyVersion.objects.create(
             version=old_version + 1,
             created_by=by,
-            purge_total=SessionRecord.objects.live()
-            .filter(key_version__lte=old_version)
-            .count(),
+            purge_total=selectors.live_count_before(old_version + 1),
         )
         log_event(
             kind=SessionEvent.Kind.ROTATE,
@@ -373,4 +371,11 @@ def _after_rotation(*, grace: float) -> None:
     from . import tasks
 
     notify.send_sync([notify.BROADCAST_GROUP], notify.rotated_message(time.time()))
-    tasks.purge_retired_sessions.apply_async(countdown=max(grace, 0))
+    try:
+        tasks.purge_retired_sessions.apply_async(
+            countdown=max(grace, 0), retry_policy={"max_retries": 2}
+        )
+    except Exception:
+        # Retired sessions are refused at their next request whatever happens here;
+        # the periodic purge (Celery beat) deletes them once the broker is back.
+        logger.warning("could not queue the purge; beat will run it", exc_info=True)

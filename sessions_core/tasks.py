@@ -12,7 +12,6 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.db import DatabaseError
-from django.db.models import F
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -20,7 +19,6 @@ from . import keyring, selectors, services, store
 from .conf import app_settings
 from .models import KeyVersion, SessionEvent, SessionRecord
 from .reasons import EndReason
-from .sessiondata import read_stamps
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +55,6 @@ def purge_retired_sessions(self, batch_size: int | None = None) -> int:
     ended = services.end_sessions(
         records=records, reason=EndReason.KEY_ROTATED, notify_tabs=False
     )
-    if ended:
-        KeyVersion.objects.filter(version=max(retired) + 1).update(
-            purge_done=F("purge_done") + ended
-        )
     logger.info("purged %d session(s) of retired key versions", ended)
     if len(records) == batch_size:
         self.apply_async(kwargs={"batch_size": batch_size})
@@ -90,7 +84,9 @@ def sweep_expired_sessions(
         verdict = selectors.record_verdict(record, now=now)
         if verdict.expired:
             by_reason.setdefault(verdict.reason, []).append(record)
-        elif read_stamps(store.load(record.session_key)) is None:
+        elif not selectors.session_still_valid(
+            store.load(record.session_key), record.user
+        ):
             services.end_lost_session(record=record)
             ended += 1
     for reason, group in by_reason.items():

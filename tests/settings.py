@@ -6,7 +6,7 @@ os.environ.pop("REDIS_URL", None)
 os.environ.pop("DATABASE_URL", None)
 
 from bankdemo.settings import *  # noqa: E402,F403
-from bankdemo.settings import BASE_DIR  # noqa: E402
+from bankdemo.settings import BASE_DIR, SQLITE_OPTIONS  # noqa: E402
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -14,6 +14,7 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": BASE_DIR / "db.sqlite3",
+        "OPTIONS": SQLITE_OPTIONS,
         # A file, not memory: the live daphne server of the browser tests is
         # another process and must see the same database.
         "TEST": {"NAME": str(BASE_DIR / ".test-db.sqlite3")},

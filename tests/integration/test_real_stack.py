@@ -90,3 +90,37 @@ def test_celery_worker_runs_the_sweep_over_the_redis_broker(
     record = SessionRecord.objects.get()
     assert record.end_reason == "idle"
     assert client.get("/").status_code == 302
+
+
+def test_rotation_on_the_full_stack_tells_tabs_and_the_worker_purges_redis(
+    celery_worker, redis_sessions, demo
+):
+    from asgiref.sync import sync_to_async
+    from django.test import Client
+
+    from sessions_core import services, store
+    from tests.integration.test_consumer import receive_type, socket_for
+
+    clients = []
+    for name in ("alice", "bob"):
+        client = Client()
+        client.force_login(demo[name])
+        clients.append(client)
+    keys = [client.cookies["sessionid"].value for client in clients]
+    assert all(store.load(key) for key in keys)
+
+    async def scenario():
+        socket = socket_for(clients[0])
+        await socket.connect()
+        await receive_type(socket, "state")
+        await sync_to_async(services.rotate_keys)(grace=0)
+        return await receive_type(socket, "expired", timeout=2)
+
+    assert async_to_sync(scenario)()["reason"] == "key_rotated"
+    assert wait_for(lambda: not SessionRecord.objects.live().exists())
+    assert all(store.load(key) == {} for key in keys)
+    assert set(SessionRecord.objects.values_list("end_reason", flat=True)) == {
+        "key_rotated"
+    }
+    # A second purge finds nothing left to do.
+    assert tasks.purge_retired_sessions.apply().get() == 0

@@ -1,0 +1,52 @@
+"""An administrator's force sign-out reaches the customer's open tab within a second."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
+
+
+def test_force_sign_out_from_the_admin_reaches_alices_tab_within_a_second(
+    serve, browser, demo
+):
+    server = serve()
+    alice_context, admin_context = browser.new_context(), browser.new_context()
+    for context in (alice_context, admin_context):
+        context.set_default_timeout(10_000)
+    try:
+        alice = alice_context.new_page()
+        sign_in(alice, server, "alice")
+        alice.wait_for_selector("body[data-session-connection=open]", state="attached")
+
+        admin = admin_context.new_page()
+        sign_in(
+            admin,
+            server,
+            "admin",
+            path="/login/?next=/admin/sessions_core/sessionrecord/",
+        )
+        row = admin.locator("tr", has_text="alice")
+        row.get_by_role("checkbox").check()
+        admin.locator("select[name=action]").select_option("force_sign_out")
+        admin.get_by_role("button", name="Go").click()
+        confirm = admin.get_by_role("button", name="Yes, sign them out")
+        expect(confirm).to_be_visible()
+        started = time.monotonic()
+        confirm.click()
+        alice.wait_for_url("**/login/?next=*", timeout=1000)
+        took = time.monotonic() - started
+        assert took < 1.0, took
+        expect(alice.locator('[data-session-end-reason="admin"]')).to_be_visible()
+        expect(
+            alice.get_by_text("signed out by one of our administrators")
+        ).to_be_visible()
+        expect(admin.get_by_text("Signed out 1 session.")).to_be_visible()
+    finally:
+        alice_context.close()
+        admin_context.close()

@@ -1,0 +1,176 @@
+"""Server-side key rotation: old sessions stop at once (or after the grace) and are
+purged in batches; a changed SECRET_KEY is told as key_rotated too."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from sessions_core import services, store, tasks
+from sessions_core.models import KeyVersion, SessionRecord
+from tests.integration.test_lifetime import assert_ended
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rotation_ends_older_sessions_at_once(engine, sign_in_as):
+    alice, bob = sign_in_as("alice"), sign_in_as("bob")
+    call_command("rotate_session_keys")
+    assert_ended(alice, "key_rotated")
+    assert_ended(bob, "key_rotated")
+    fresh = sign_in_as("alice")
+    assert fresh.get("/").status_code == 200
+    assert SessionRecord.objects.live().get().key_version == 2
+
+
+def test_grace_lets_older_sessions_work_until_it_ends(engine, clock, sign_in_as):
+    alice = sign_in_as("alice")
+    call_command("rotate_session_keys", grace=120)
+    clock.advance(119)
+    assert alice.get("/").status_code == 200
+    clock.advance(1)
+    assert_ended(alice, "key_rotated")
+
+
+def test_negative_grace_is_refused_with_a_clear_error(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--grace must be 0 or more"):
+        call_command("rotate_session_keys", grace=-1)
+
+
+def test_purge_empties_the_store_in_batches_and_shows_progress(
+    engine, sign_in_as, demo
+):
+    clients = [sign_in_as(name) for name in ("alice", "bob", "admin")]
+    keys = [client.cookies["sessionid"].value for client in clients]
+    # Eager Celery in these tests: rotation queues the purge, which runs now.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tasks.purge_retired_sessions, "apply_async", lambda **kw: None)
+        version = services.rotate_keys(grace=0, by=demo["admin"])
+    assert version.purge_total == 3
+    assert tasks.purge_retired_sessions(batch_size=2) == 2  # re-queues itself (eager)
+    assert all(store.load(key) == {} for key in keys)
+    assert not SessionRecord.objects.live().exists()
+    assert set(SessionRecord.objects.values_list("end_reason", flat=True)) == {
+        "key_rotated"
+    }
+    listing = Client()
+    listing.force_login(demo["admin"])
+    page = listing.get("/admin/sessions_core/keyversion/").content.decode()
+    assert "purged 3 of 3" in page
+    assert tasks.purge_retired_sessions() == 0  # a second run changes nothing
+
+
+def test_a_purge_killed_halfway_completes_on_the_next_run(
+    engine, sign_in_as, monkeypatch
+):
+    clients = [sign_in_as("alice"), sign_in_as("bob")]
+    monkeypatch.setattr(tasks.purge_retired_sessions, "apply_async", lambda **kw: None)
+    services.rotate_keys(grace=0)
+    # The worker dies after deleting from the store, before recording the ends.
+    real_atomic = services.transaction.atomic
+
+    def dying(*args, **kwargs):
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(services.transaction, "atomic", dying)
+    with pytest.raises(SystemExit):
+        tasks.purge_retired_sessions.run()
+    assert SessionRecord.objects.live().count() == 2
+    monkeypatch.setattr(services.transaction, "atomic", real_atomic)
+    assert tasks.purge_retired_sessions.run() == 2
+    assert not SessionRecord.objects.live().exists()
+    for client in clients:
+        assert_ended(client, "key_rotated")
+
+
+def test_rotation_survives_a_broker_that_is_down(db, sign_in_as, settings):
+    from bankdemo.celery import app
+
+    alice = sign_in_as("alice")
+    app.conf.update(task_always_eager=False, broker_url="redis://127.0.0.1:1/0")
+    try:
+        services.rotate_keys(grace=0)
+    finally:
+        app.conf.update(task_always_eager=True, broker_url="memory://")
+    # Nothing was purged, but the old session is refused at its next request.
+    assert_ended(alice, "key_rotated")
+    assert tasks.purge_retired_sessions() == 0  # the request already ended it
+
+
+def test_a_restart_signs_no_one_out(engine, sign_in_as):
+    from sessions_core import keyring
+
+    alice = sign_in_as("alice")
+    keyring.invalidate()  # a new process starts with nothing in memory
+    again = Client()
+    again.cookies["sessionid"] = alice.cookies["sessionid"].value
+    assert again.get("/").status_code == 200
+
+
+def test_admin_rotation_asks_for_a_grace_and_is_for_superusers_only(demo, sign_in_as):
+    alice = sign_in_as("alice")
+    staff = demo["bob"]
+    staff.is_staff = True
+    staff.save()
+    staff_client = Client()
+    staff_client.force_login(staff)
+    url = "/admin/sessions_core/keyversion/rotate/"
+    assert staff_client.post(url, {"grace": "0"}).status_code == 403
+    admin = Client()
+    admin.force_login(demo["admin"])
+    assert b"Grace (seconds)" in admin.get(url).content
+    assert (
+        admin.post(url, {"grace": "-5"}).status_code == 200
+    )  # form error, no rotation
+    assert KeyVersion.objects.count() == 1
+    assert admin.post(url, {"grace": "0"}).status_code == 302
+    assert KeyVersion.objects.count() == 2
+    assert_ended(alice, "key_rotated")
+    # The admin's own session was of the old version too: rotation spares no one.
+    assert_ended(admin, "key_rotated", path="/admin/sessions_core/keyversion/")
+    admin.force_login(demo["admin"])
+    listing = admin.get("/admin/sessions_core/keyversion/").content.decode()
+    assert "purged 2 of 3" in listing  # bob (staff) has not come back yet
+
+
+@pytest.fixture
+def new_secret_key(settings):
+    def _change(*, keep_old: bool):
+        old = settings.SECRET_KEY
+        settings.SECRET_KEY = "a-brand-new-secret-key-" + "z" * 40
+        settings.SECRET_KEY_FALLBACKS = [old] if keep_old else []
+
+    return _change
+
+
+def test_changed_secret_key_with_the_old_one_in_fallbacks_keeps_sessions(
+    engine, sign_in_as, new_secret_key
+):
+    alice = sign_in_as("alice")
+    new_secret_key(keep_old=True)
+    assert alice.get("/").status_code == 200
+
+
+def test_changed_secret_key_without_fallback_is_told_as_key_rotated(
+    engine, sign_in_as, new_secret_key
+):
+    alice = sign_in_as("alice")
+    new_secret_key(keep_old=False)
+    assert_ended(alice, "key_rotated")
+
+
+def test_sweep_finds_and_purges_sessions_a_new_secret_key_cannot_read(
+    engine, sign_in_as, new_secret_key
+):
+    alice, bob = sign_in_as("alice"), sign_in_as("bob")
+    keys = [alice.cookies["sessionid"].value, bob.cookies["sessionid"].value]
+    new_secret_key(keep_old=False)
+    assert tasks.sweep_expired_sessions() == 2
+    assert set(SessionRecord.objects.values_list("end_reason", flat=True)) == {
+        "key_rotated"
+    }
+    new_secret_key(keep_old=True)  # even readable again, they are gone
+    assert all(store.load(key) == {} for key in keys)
