@@ -62,3 +62,20 @@ def redis_url():
     yield url
     client.flushdb()
     client.close()
+
+
+def switch_broker(url: str, *, eager: bool) -> None:
+    """Point the Celery app at another broker, forgetting pooled connections.
+
+    Celery builds its connection and producer pools once, from the broker URL of
+    the moment; without this a test that used a dead broker would leave every later
+    test publishing to it.
+    """
+    from bankdemo.celery import app
+
+    app.conf.update(broker_url=url, task_always_eager=eager, result_backend=None)
+    # What Celery itself does after a fork (Celery._after_fork): private, but the
+    # only handle on the cached pools.
+    app._pool = None
+    if "amqp" in app.__dict__:
+        app.amqp._producer_pool = None

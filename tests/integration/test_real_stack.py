@@ -13,6 +13,7 @@ from django.core.cache import caches
 from bankdemo.celery import app as celery_app
 from sessions_core import tasks
 from sessions_core.models import SessionRecord
+from tests.conftest import switch_broker
 
 pytestmark = pytest.mark.redis
 
@@ -49,19 +50,14 @@ def test_channels_redis_group_message_crosses_two_layer_instances(redis_url):
 @pytest.fixture
 def celery_worker(redis_url, transactional_db):
     """A real Celery worker over the Redis broker, in a thread of this process."""
-    celery_app.conf.update(
-        broker_url=redis_url,
-        result_backend=None,
-        task_always_eager=False,
-        broker_connection_retry_on_startup=True,
-    )
+    switch_broker(redis_url, eager=False)
     try:
         with start_worker(
             celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING"
         ):
             yield celery_app
     finally:
-        celery_app.conf.update(broker_url="memory://", task_always_eager=True)
+        switch_broker("memory://", eager=True)
 
 
 def wait_for(predicate, timeout=10.0):
