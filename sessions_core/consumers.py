@@ -18,7 +18,7 @@ import time
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from . import keyring, notify, selectors, services, store
+from . import keyring, notify, policy, selectors, services, store
 from .conf import app_settings
 from .policy import Verdict
 from .reasons import EndReason
@@ -125,8 +125,21 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         await self.expire(event.get("reason") or EndReason.LOGOUT.value)
 
     async def keys_rotated(self, event):
-        keyring.refresh_if_older(float(event.get("at", time.time())))
-        await self.recheck()
+        """Decide from the broadcast itself: every open tab hears it at once, and
+        thousands of store reads in the same second would delay the last tab."""
+        keyring.refresh_if_older(float(event["at"]))
+        if self.stamps is None or self.stamps.key_version >= event["current"]:
+            return
+        if policy.key_version_retired(
+            version=self.stamps.key_version,
+            current=event["current"],
+            retire_at=event["retire_at"],
+            now=time.time(),
+        ):
+            # The Celery purge records the end; this tab only has to leave.
+            await self.expire(EndReason.KEY_ROTATED.value)
+        else:
+            await self.recheck()  # a grace: the verdict now carries the key deadline
 
     # --- decisions ------------------------------------------------------------------
 
@@ -171,7 +184,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         )
 
     def schedule(self, verdict: Verdict) -> None:
-        """Wake at the warning, else at the deadline, else at the backstop."""
+        """Wake at the warning, the deadline, the key retiring, or the backstop."""
         if self.timer is not None and self.timer is not asyncio.current_task():
             self.timer.cancel()
         now = time.time()
@@ -179,6 +192,8 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         warn_at = deadline - verdict.warning_lead
         key = (verdict.kind, round(deadline))
         wake_at = deadline if self.warned_for == key else warn_at
+        if verdict.key_expires_in is not None:
+            wake_at = min(wake_at, now + verdict.key_expires_in)
         delay = min(max(wake_at - now, 0.0), app_settings.WS_RECHECK)
         self.timer = asyncio.ensure_future(
             self.wake_after(delay, verdict.kind, deadline, verdict.warning_lead)

@@ -34,9 +34,12 @@ def ended_message(reason: str) -> dict:
     return {"type": ENDED, "reason": reason}
 
 
-def rotated_message(at: float) -> dict:
-    """Key versions changed at ``at``: each tab re-checks its own session."""
-    return {"type": ROTATED, "at": at}
+def rotated_message(*, at: float, current: int, retire_at: float) -> dict:
+    """Version ``current`` became current at ``at``; older ones retire at ``retire_at``.
+
+    The message carries all a tab needs to decide without touching the database.
+    """
+    return {"type": ROTATED, "at": at, "current": current, "retire_at": retire_at}
 
 
 async def send_to_groups(groups: Iterable[str], message: dict) -> None:

@@ -41,6 +41,8 @@ class Verdict:
     expires_in: float
     # Seconds until the warning for the nearer limit starts (0 once it has).
     warn_in: float
+    # Seconds until the session's key version retires, if a rotation retired it.
+    key_expires_in: float | None = None
 
     @property
     def expired(self) -> bool:
@@ -94,6 +96,7 @@ def judge(
         )
     warn_in = max(expires_in - limits.warning_lead, 0.0)
     return Verdict(
+        key_expires_in=None if key_retired_at is None else key_retired_at - now,
         state=State.WARN if warn_in == 0.0 else State.ACTIVE,
         reason=None,
         idle_expires_in=idle_left,
@@ -118,6 +121,13 @@ def activity_due(*, last_recorded: float, now: float, idle: int) -> bool:
     stored value is never one the server will not honour.
     """
     return now - last_recorded >= activity_window(idle)
+
+
+def key_version_retired(
+    *, version: int, current: int, retire_at: float, now: float
+) -> bool:
+    """Tell whether a rotation to ``current``, retiring at ``retire_at``, ends it."""
+    return version < current and retire_at <= now
 
 
 def retire_at(*, now: float, grace: float) -> float:

@@ -234,13 +234,8 @@ def end_sessions(
     store.delete_many([record.session_key for record in records])
     ended_at = _at(time.time())
     with transaction.atomic():
-        still_live = set(
-            SessionRecord.objects.live()
-            .filter(pk__in=[record.pk for record in records])
-            .values_list("pk", flat=True)
-        )
-        SessionRecord.objects.filter(pk__in=still_live).update(
-            ended_at=ended_at, end_reason=reason.value, ended_by=by
+        still_live = _mark_ended(
+            ids=[record.pk for record in records], reason=reason, by=by, at=ended_at
         )
         ended = [record for record in records if record.pk in still_live]
         kind = SessionEvent.Kind.FORCE if by is not None else SessionEvent.Kind.END
@@ -265,6 +260,50 @@ def end_sessions(
             [notify.session_group(record.pk) for record in ended],
             notify.ended_message(reason.value),
         )
+    return len(ended)
+
+
+def _mark_ended(*, ids: list[int], reason: EndReason, by, at: datetime) -> set[int]:
+    """Record the end of those of ``ids`` still live; return them. Call in atomic()."""
+    still_live = set(
+        SessionRecord.objects.live()
+        .select_for_update()
+        .filter(pk__in=ids)
+        .values_list("pk", flat=True)
+    )
+    SessionRecord.objects.filter(pk__in=still_live).update(
+        ended_at=at, end_reason=reason.value, ended_by=by
+    )
+    return still_live
+
+
+def purge_sessions(*, keyed: list[tuple[int, str]], reason: EndReason) -> int:
+    """End a batch of (record id, session key) pairs with the least work per session.
+
+    For the key-rotation purge: one multi-key store delete, one UPDATE and one audit
+    event for the whole batch, and no per-session notification (the rotation told
+    every tab with one broadcast). ``session_ended`` still fires for each session
+    when something listens. Idempotent like ``end_sessions``.
+    """
+    if not keyed:
+        return 0
+    reason = EndReason(reason)
+    store.delete_many([key for _, key in keyed])
+    with transaction.atomic():
+        ended = _mark_ended(
+            ids=[pk for pk, _ in keyed], reason=reason, by=None, at=_at(time.time())
+        )
+        if ended:
+            log_event(
+                kind=SessionEvent.Kind.END,
+                reason=reason.value,
+                detail=f"purged {len(ended)} sessions",
+            )
+    if ended and session_ended.has_listeners(SessionRecord):
+        for record in SessionRecord.objects.filter(pk__in=ended).select_related("user"):
+            session_ended.send(
+                sender=SessionRecord, reason=reason, record=record, by=None
+            )
     return len(ended)
 
 
@@ -362,15 +401,22 @@ def rotate_keys(*, grace: float = 0, by=None) -> KeyVersion:
             reason=EndReason.KEY_ROTATED.value,
             detail=f"v{old_version} -> v{new.version}, grace {int(grace)} s",
         )
-        transaction.on_commit(lambda: _after_rotation(grace=grace))
+        transaction.on_commit(
+            lambda: _after_rotation(
+                current=new.version, retire=retire.timestamp(), grace=grace
+            )
+        )
     keyring.invalidate()
     return new
 
 
-def _after_rotation(*, grace: float) -> None:
+def _after_rotation(*, current: int, retire: float, grace: float) -> None:
     from . import tasks
 
-    notify.send_sync([notify.BROADCAST_GROUP], notify.rotated_message(time.time()))
+    notify.send_sync(
+        [notify.BROADCAST_GROUP],
+        notify.rotated_message(at=time.time(), current=current, retire_at=retire),
+    )
     try:
         tasks.purge_retired_sessions.apply_async(
             countdown=max(grace, 0), retry_policy={"max_retries": 2}

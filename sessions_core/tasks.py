@@ -45,18 +45,15 @@ def purge_retired_sessions(self, batch_size: int | None = None) -> int:
     """Delete one batch of sessions of retired key versions; re-queue if more."""
     batch_size = batch_size or app_settings.PURGE_BATCH
     retired = _retired_versions()
-    records = list(
+    keyed = list(
         SessionRecord.objects.live()
         .filter(key_version__in=retired)
-        .select_related("user")
-        .order_by("pk")[:batch_size]
+        .order_by("pk")
+        .values_list("pk", "session_key")[:batch_size]
     )
-    # Open tabs heard of the rotation from one broadcast; no per-session sends.
-    ended = services.end_sessions(
-        records=records, reason=EndReason.KEY_ROTATED, notify_tabs=False
-    )
+    ended = services.purge_sessions(keyed=keyed, reason=EndReason.KEY_ROTATED)
     logger.info("purged %d session(s) of retired key versions", ended)
-    if len(records) == batch_size:
+    if len(keyed) == batch_size:
         self.apply_async(kwargs={"batch_size": batch_size})
     return ended
 

@@ -230,3 +230,37 @@ def test_garbage_frames_get_an_error_not_a_crash(alice):
         await socket.disconnect()
 
     run(scenario)
+
+
+def test_rotation_with_a_grace_ends_the_tab_when_the_grace_ends(alice):
+    client = signed_in_client(alice)
+
+    async def scenario():
+        socket = socket_for(client)
+        await socket.connect()
+        await receive_type(socket, "state")
+        started = time.monotonic()
+        await sync_to_async(services.rotate_keys)(grace=1.5)
+        expired = await receive_type(socket, "expired", timeout=4)
+        return expired, time.monotonic() - started
+
+    expired, took = run(scenario)
+    assert expired["reason"] == "key_rotated"
+    assert 1.4 <= took <= 2.5
+
+
+def test_rotation_without_grace_ends_the_tab_at_once(alice):
+    client = signed_in_client(alice)
+
+    async def scenario():
+        socket = socket_for(client)
+        await socket.connect()
+        await receive_type(socket, "state")
+        started = time.monotonic()
+        await sync_to_async(services.rotate_keys)(grace=0)
+        expired = await receive_type(socket, "expired", timeout=2)
+        return expired, time.monotonic() - started
+
+    expired, took = run(scenario)
+    assert expired["reason"] == "key_rotated"
+    assert took < 0.5

@@ -178,3 +178,24 @@ def test_sweep_finds_and_purges_sessions_a_new_secret_key_cannot_read(
     }
     new_secret_key(keep_old=True)  # even readable again, they are gone
     assert all(store.load(key) == {} for key in keys)
+
+
+def test_purge_still_sends_session_ended_for_each_session(
+    engine, sign_in_as, monkeypatch
+):
+    from sessions_core.signals import session_ended
+
+    sign_in_as("alice"), sign_in_as("bob")
+    monkeypatch.setattr(tasks.purge_retired_sessions, "apply_async", lambda **kw: None)
+    services.rotate_keys(grace=0)
+    heard = []
+
+    def listener(sender, reason, record, by, **kwargs):
+        heard.append((reason.value, record.user.username))
+
+    session_ended.connect(listener)
+    try:
+        assert tasks.purge_retired_sessions.run() == 2
+    finally:
+        session_ended.disconnect(listener)
+    assert sorted(heard) == [("key_rotated", "alice"), ("key_rotated", "bob")]

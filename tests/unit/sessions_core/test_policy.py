@@ -130,3 +130,23 @@ def test_verdict_is_frozen():
     verdict = judge(since_sign_in=1, since_activity=1)
     with pytest.raises(AttributeError):
         verdict.state = State.EXPIRED
+
+
+@pytest.mark.parametrize(
+    ("version", "retire_in", "retired"),
+    [(1, 0, True), (1, -5, True), (1, 5, False), (2, -5, False), (3, -5, False)],
+)
+def test_key_version_retired(version, retire_in, retired):
+    now = T0
+    assert (
+        policy.key_version_retired(
+            version=version, current=2, retire_at=now + retire_in, now=now
+        )
+        is retired
+    )
+
+
+def test_verdict_carries_the_key_deadline_during_a_grace():
+    verdict = judge(since_sign_in=10, since_activity=0, key_retired_at=T0 + 40)
+    assert verdict.key_expires_in == 30
+    assert judge(since_sign_in=10, since_activity=0).key_expires_in is None
