@@ -69,7 +69,7 @@ class SessionLifetimeMiddleware:
             )
             return self._ended_response(request)
         if not self._is_background(request) and services.record_activity(
-            request=request, stamps=stamps, now=now
+            request=request, stamps=stamps, idle=verdict.limits.idle, now=now
         ):
             stamps = read_stamps(request.session)
             verdict = selectors.verdict_for(stamps=stamps, user=request.user, now=now)
@@ -77,7 +77,9 @@ class SessionLifetimeMiddleware:
         return None
 
     def _is_background(self, request: HttpRequest) -> bool:
-        if request.headers.get(app_settings.BACKGROUND_HEADER) == "1":
+        # META directly: request.headers would parse every header on each request.
+        meta_key = "HTTP_" + app_settings.BACKGROUND_HEADER.upper().replace("-", "_")
+        if request.META.get(meta_key) == "1":
             return True
         match = request.resolver_match
         return (

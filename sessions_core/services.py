@@ -131,19 +131,15 @@ def _store_activity(*, record_id: int, now: float) -> None:
 
 
 def record_activity(
-    *, request: HttpRequest, stamps: Stamps, now: float, force: bool = False
+    *, request: HttpRequest, stamps: Stamps, idle: int, now: float
 ) -> bool:
     """Write the user's activity at ``now``, at most once per activity window.
 
     Returns False when the write was skipped, or when the session was ended by
     someone else meanwhile (the store refused the update).
     """
-    if not force:
-        idle = selectors.limits_for(request.user).idle
-        if not policy.activity_due(
-            last_recorded=stamps.last_active, now=now, idle=idle
-        ):
-            return False
+    if not policy.activity_due(last_recorded=stamps.last_active, now=now, idle=idle):
+        return False
     session = request.session
     session[LAST_ACTIVE_KEY] = max(stamps.last_active, now)
     try:

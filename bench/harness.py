@@ -1,0 +1,73 @@
+"""Shared set-up for the benchmarks: Django with a throw-away database and Redis DB.
+
+Benchmarks print figures measured side by side in one run; they are not tests and
+CI does not run them. Run them with the project's virtualenv, e.g.
+``.venv/bin/python bench/middleware.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+
+
+def setup_django() -> None:
+    """Configure Django from tests.settings and create a fresh test database."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    import django
+
+    django.setup()
+    from django.test.utils import setup_databases, setup_test_environment
+
+    setup_test_environment(debug=False)
+    setup_databases(verbosity=0, interactive=False)
+
+
+def flush_redis() -> None:
+    import redis
+
+    redis.Redis.from_url(BENCH_REDIS_URL).flushdb()
+
+
+@contextmanager
+def engine_settings(engine: str):
+    """Sessions in the database engine, or in Redis through django-redis."""
+    from django.test import override_settings
+
+    if engine == "db":
+        with override_settings(SESSION_ENGINE="django.contrib.sessions.backends.db"):
+            yield
+        return
+    flush_redis()
+    caches = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": BENCH_REDIS_URL,
+            "KEY_PREFIX": "bench",
+        }
+    }
+    with override_settings(
+        CACHES=caches, SESSION_ENGINE="django.contrib.sessions.backends.cache"
+    ):
+        yield
+    flush_redis()
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Return the q-th percentile (0..100) of values, by nearest rank."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
