@@ -63,10 +63,13 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         self.session_key = session.session_key
+        # Only the key is needed from here on; the store is re-read every time.
+        self.scope["session"] = None
         self.stamps: Stamps | None = None
         self.sent: tuple[float, float] | None = None
         self.warned_for: tuple[str, int] | None = None
-        self.timer: asyncio.Task | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.waking: asyncio.Task | None = None
         self.closing = False
         self.groups_joined: list[str] = []
         await self.accept()
@@ -81,8 +84,8 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code):
         self.closing = True
-        if getattr(self, "timer", None):
-            self.timer.cancel()
+        if getattr(self, "timer", None) is not None:
+            self.cancel_timer()
         for group in getattr(self, "groups_joined", []):
             with contextlib.suppress(Exception):
                 await self.channel_layer.group_discard(group, self.channel_name)
@@ -162,8 +165,12 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         return True
 
     async def send_state(self, verdict: Verdict, *, force: bool = False) -> None:
-        now = time.time()
-        deadlines = (now + verdict.idle_expires_in, now + verdict.absolute_expires_in)
+        # Deadlines count from when the verdict was judged, not from now: a verdict
+        # may have waited in the database thread's queue before it got here.
+        deadlines = (
+            verdict.at + verdict.idle_expires_in,
+            verdict.at + verdict.absolute_expires_in,
+        )
         if (
             not force
             and self.sent is not None
@@ -174,38 +181,51 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         ):
             return
         self.sent = deadlines
+        now = time.time()
         await self.send_json(
             {
                 "type": "state",
-                "idle_expires_in": round(verdict.idle_expires_in, 1),
-                "absolute_expires_in": round(verdict.absolute_expires_in, 1),
+                "idle_expires_in": round(max(deadlines[0] - now, 0.0), 1),
+                "absolute_expires_in": round(max(deadlines[1] - now, 0.0), 1),
                 "warning_lead": verdict.warning_lead,
             }
         )
 
     def schedule(self, verdict: Verdict) -> None:
         """Wake at the warning, the deadline, the key retiring, or the backstop."""
-        if self.timer is not None and self.timer is not asyncio.current_task():
-            self.timer.cancel()
-        now = time.time()
-        deadline = now + verdict.expires_in
-        warn_at = deadline - verdict.warning_lead
+        self.cancel_timer()
+        deadline = verdict.at + verdict.expires_in
         key = (verdict.kind, round(deadline))
-        wake_at = deadline if self.warned_for == key else warn_at
+        wake_at = (
+            deadline if self.warned_for == key else deadline - verdict.warning_lead
+        )
         if verdict.key_expires_in is not None:
-            wake_at = min(wake_at, now + verdict.key_expires_in)
-        delay = min(max(wake_at - now, 0.0), app_settings.WS_RECHECK)
-        self.timer = asyncio.ensure_future(
-            self.wake_after(delay, verdict.kind, deadline, verdict.warning_lead)
+            wake_at = min(wake_at, verdict.at + verdict.key_expires_in)
+        now = time.time()
+        wake_at = min(wake_at, now + app_settings.WS_RECHECK)
+        loop = asyncio.get_running_loop()
+        # A timer handle, not a sleeping task: a few hundred bytes per idle socket.
+        self.timer = loop.call_at(
+            loop.time() + max(wake_at - now, 0.0),
+            self.wake,
+            verdict.kind,
+            deadline,
+            verdict.warning_lead,
         )
 
-    async def wake_after(
-        self, delay: float, kind: str, deadline: float, lead: float
-    ) -> None:
+    def cancel_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def wake(self, kind: str, deadline: float, lead: float) -> None:
+        self.timer = None
+        if not self.closing:
+            # Keep a reference: the event loop holds tasks only weakly.
+            self.waking = asyncio.ensure_future(self.on_wake(kind, deadline, lead))
+
+    async def on_wake(self, kind: str, deadline: float, lead: float) -> None:
         try:
-            await asyncio.sleep(delay)
-            if self.closing:
-                return
             now = time.time()
             key = (kind, round(deadline))
             if (
@@ -222,17 +242,16 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
                     }
                 )
             await self.recheck()
-        except asyncio.CancelledError:
-            pass
         except Exception:
             logger.exception("session socket timer failed")
+        finally:
+            self.waking = None
 
     async def expire(self, reason: str) -> None:
         if self.closing:
             return
         self.closing = True
-        if self.timer is not None and self.timer is not asyncio.current_task():
-            self.timer.cancel()
+        self.cancel_timer()
         try:
             reason_text = EndReason(reason).message
         except ValueError:

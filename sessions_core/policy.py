@@ -41,6 +41,8 @@ class Verdict:
     expires_in: float
     # Seconds until the warning for the nearer limit starts (0 once it has).
     warn_in: float
+    # When it was judged (seconds since the epoch): the seconds above count from it.
+    at: float = 0.0
     # The limits the session was judged by.
     limits: Limits | None = None
     # Seconds until the session's key version retires, if a rotation retired it.
@@ -87,6 +89,7 @@ def judge(
     if passed:
         reason = min(passed, key=lambda item: item[0])[1]
         return Verdict(
+            at=now,
             limits=limits,
             state=State.EXPIRED,
             reason=reason,
@@ -99,6 +102,7 @@ def judge(
         )
     warn_in = max(expires_in - limits.warning_lead, 0.0)
     return Verdict(
+        at=now,
         limits=limits,
         key_expires_in=None if key_retired_at is None else key_retired_at - now,
         state=State.WARN if warn_in == 0.0 else State.ACTIVE,

@@ -1,0 +1,208 @@
+"""Idle websockets on one daphne process: memory, warning lateness, extend latency,
+background frames, and how fast a key rotation reaches every tab.
+
+    .venv/bin/python bench/websockets.py              # 1,000 then 5,000 sockets
+    .venv/bin/python bench/websockets.py --sockets 1000
+
+Each run starts its own daphne on Redis (channel layer and sessions) and SQLite.
+Every session's warning is scheduled at a chosen moment, spread over 10 s, so the
+lateness of each warning frame can be measured against its schedule.
+Targets: warning lateness p99 <= 100 ms at 1,000 sockets; <= 40 KiB per socket at
+5,000; <= 1 background frame per idle tab per minute; rotation told to every tab
+in <= 2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# This file is named like the `websockets` library it uses: keep the library first
+# on the path, and leave this folder (Celery puts the working directory first).
+_HERE = str(Path(__file__).resolve().parent)
+sys.path[:] = [p for p in sys.path if p not in {_HERE, ""}] + [_HERE]
+os.chdir(Path(_HERE).parent)
+
+from harness import percentile  # noqa: E402
+from live import (  # noqa: E402
+    LiveStack,
+    make_users,
+    open_socket,
+    open_sockets,
+    restamp,
+    sign_in,
+)
+
+IDLE, LEAD = 900, 600  # the warning comes IDLE - LEAD = 300 s after last activity
+SPREAD = 10.0  # seconds over which the warnings are scheduled
+QUIET_WINDOW = 60.0  # seconds of idle sockets for the background-frame count
+EXTENDS = 100
+
+
+class Tab:
+    """One socket and the frames it received, with the time each arrived."""
+
+    def __init__(self, socket):
+        self.socket = socket
+        self.frames: list[tuple[float, dict]] = []
+        self.reader = asyncio.ensure_future(self.read())
+
+    async def read(self):
+        try:
+            async for raw in self.socket:
+                self.frames.append((time.time(), json.loads(raw)))
+        except Exception:  # closed by the server at expiry: the end of the reading
+            pass
+
+    def first(self, kind: str, after: float = 0.0) -> float | None:
+        return next(
+            (t for t, m in self.frames if m["type"] == kind and t >= after), None
+        )
+
+
+async def run(count: int) -> None:
+    stack = LiveStack(
+        SESSION_IDLE_TIMEOUT=str(IDLE),
+        SESSION_STAFF_IDLE_TIMEOUT=str(IDLE),
+        SESSION_WARNING_LEAD=str(LEAD),
+        SESSION_ABSOLUTE_TIMEOUT="86400",
+    )
+    stack.setup_django()
+    users = make_users(50)
+    started = time.time()
+    keys = [sign_in(users[i % len(users)]) for i in range(count)]
+    pair_key = sign_in(users[0])
+    print(f"[{count}] {count + 1} sessions created in {time.time() - started:.1f} s")
+
+    # Baseline: the same sockets on a bare Channels consumer behind the same stack.
+    stack.start("bench.bare_asgi:application")
+    await asyncio.sleep(2)
+    bare_before = stack.rss_kib()
+    bare = await open_sockets(stack, keys)
+    await asyncio.sleep(3)
+    bare_per_socket = (stack.rss_kib() - bare_before) / count
+    for socket in bare:
+        await socket.close()
+    stack.stop(flush=False)
+
+    # Warnings fall due from W0 on, once every socket should be connected.
+    connect_budget = 15 + count * 0.008
+    w0 = time.time() + connect_budget
+    due = [w0 + SPREAD * i / count for i in range(count)]
+    for key, when in zip(keys, due, strict=True):
+        restamp(key, signed_in=when - (IDLE - LEAD), last_active=when - (IDLE - LEAD))
+
+    stack.start()
+    try:
+        await asyncio.sleep(2)
+        rss_before = stack.rss_kib()
+        opened = time.time()
+        tabs = [Tab(socket) for socket in await open_sockets(stack, keys)]
+        pair = [Tab(await open_socket(stack, pair_key)) for _ in range(2)]
+        connect_s = time.time() - opened
+        await asyncio.sleep(3)
+        rss_after = stack.rss_kib()
+        per_socket = (rss_after - rss_before) / (count + 2)
+        late_connects = sum(1 for when in due if when < opened + connect_s)
+        print(
+            f"[{count}] connected in {connect_s:.1f} s; daphne RSS "
+            f"{rss_before / 1024:.0f} -> {rss_after / 1024:.0f} MiB: "
+            f"{per_socket:.1f} KiB per socket (bare Channels consumer: "
+            f"{bare_per_socket:.1f} KiB; ratio {per_socket / bare_per_socket:.2f})"
+            + (
+                f" ({late_connects} warnings fell due before all were connected)"
+                if late_connects
+                else ""
+            )
+        )
+
+        await asyncio.sleep(max(w0 + SPREAD + 2 - time.time(), 0))
+        lateness = []
+        missing = 0
+        for tab, when in zip(tabs, due, strict=True):
+            got = tab.first("warning")
+            if got is None:
+                missing += 1
+            else:
+                lateness.append((got - when) * 1000)
+        print(
+            f"[{count}] warning lateness: p50 {percentile(lateness, 50):.1f} ms, "
+            f"p99 {percentile(lateness, 99):.1f} ms, max {max(lateness):.1f} ms "
+            f"({len(lateness)} warnings, {missing} missing)"
+        )
+
+        # Extend in tab A; time until tab B of the same session hears the new state.
+        # Extends are spaced beyond the consumer's state tolerance (0.5 s): a tab is
+        # not sent a state whose deadlines moved by less.
+        latencies = []
+        a, b = pair
+        for _ in range(EXTENDS):
+            await asyncio.sleep(0.6)
+            sent = time.time()
+            await a.socket.send(json.dumps({"type": "extend"}))
+            while b.first("state", after=sent) is None and time.time() < sent + 5:
+                await asyncio.sleep(0.0005)
+            heard = b.first("state", after=sent)
+            latencies.append(((heard or sent + 5) - sent) * 1000)
+        print(
+            f"[{count}] extend -> other tab: p50 {percentile(latencies, 50):.1f} ms, "
+            f"p99 {percentile(latencies, 99):.1f} ms ({EXTENDS} extends)"
+        )
+
+        # Background frames: what idle tabs receive with nothing happening.
+        quiet_from = time.time()
+        await asyncio.sleep(QUIET_WINDOW)
+        frames = sum(sum(1 for t, _ in tab.frames if t >= quiet_from) for tab in tabs)
+        per_minute = frames / count / (QUIET_WINDOW / 60)
+        print(
+            f"[{count}] background frames per idle tab per minute: {per_minute:.2f} "
+            f"(application frames over {QUIET_WINDOW:.0f} s; daphne also pings idle "
+            "sockets at the protocol level every 20 s)"
+        )
+
+        # Rotation: one broadcast; time until the last tab is told.
+        from asgiref.sync import sync_to_async
+
+        from sessions_core import services
+
+        rotated = time.time()
+        await sync_to_async(services.rotate_keys)(grace=0)
+        told_at = []
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            told_at = [tab.first("expired", after=rotated) for tab in tabs]
+            if all(told_at):
+                break
+            await asyncio.sleep(0.05)
+        told = [t for t in told_at if t]
+        print(
+            f"[{count}] key rotation: {len(told)}/{count} tabs told; last after "
+            f"{(max(told) - rotated) * 1000:.0f} ms, p50 "
+            f"{percentile([(t - rotated) * 1000 for t in told], 50):.0f} ms"
+        )
+        for tab in [*tabs, *pair]:
+            tab.reader.cancel()
+            await tab.socket.close()
+    finally:
+        stack.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sockets", type=int, nargs="*", default=[1000, 5000])
+    counts = parser.parse_args().sockets
+    if len(counts) == 1:
+        asyncio.run(run(counts[0]))
+        return
+    for count in counts:  # one process each: Django is set up once per process
+        subprocess.run([sys.executable, __file__, "--sockets", str(count)], check=True)
+
+
+if __name__ == "__main__":
+    main()
