@@ -130,9 +130,10 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 # redis-py's 5 s socket_timeout would kill idle consumers' blocking
-                # reads; capacity is sized for big per-user groups (LESSONS.md).
+                # reads. Capacity counts a process's pending messages, all its
+                # sockets' together: a burst of ends must not be dropped silently.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
-                "capacity": 5000,
+                "capacity": 20000,
                 "prefix": "bankdemo",
             },
         }
@@ -171,6 +172,7 @@ SESSIONS_CORE_ABSOLUTE_TIMEOUT = _env_int("SESSION_ABSOLUTE_TIMEOUT", 14400)
 SESSIONS_CORE_WARNING_LEAD = _env_int("SESSION_WARNING_LEAD", 120)
 SESSIONS_CORE_MAX_PER_USER = _env_int("SESSION_MAX_PER_USER", 3)
 SESSIONS_CORE_TRUSTED_PROXIES = _env_int("SESSIONS_CORE_TRUSTED_PROXIES", 0)
+SESSIONS_CORE_PURGE_BATCH = _env_int("SESSIONS_CORE_PURGE_BATCH", 5000)
 # The browser cookie never outlives the absolute limit.
 SESSION_COOKIE_AGE = SESSIONS_CORE_ABSOLUTE_TIMEOUT
 SESSION_COOKIE_HTTPONLY = True

@@ -14,6 +14,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+_HERE = str(Path(__file__).resolve().parent)
+
+# bench/websockets.py is named like the `websockets` library the benchmarks use:
+# keep this folder last on the path, and work from the project root (Celery puts
+# the working directory first on the path).
+sys.path[:] = [p for p in sys.path if p not in {_HERE, ""}] + [_HERE]
+os.chdir(ROOT)
 BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 
 

@@ -17,20 +17,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-# This file is named like the `websockets` library it uses: keep the library first
-# on the path, and leave this folder (Celery puts the working directory first).
-_HERE = str(Path(__file__).resolve().parent)
-sys.path[:] = [p for p in sys.path if p not in {_HERE, ""}] + [_HERE]
-os.chdir(Path(_HERE).parent)
-
-from harness import percentile  # noqa: E402
-from live import (  # noqa: E402
+from harness import percentile  # first: it puts this folder last on the path
+from live import (
     LiveStack,
     make_users,
     open_socket,

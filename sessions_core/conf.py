@@ -66,7 +66,7 @@ class _Settings:
 
     @property
     def PURGE_BATCH(self) -> int:
-        return int(getattr(settings, "SESSIONS_CORE_PURGE_BATCH", 1000))
+        return int(getattr(settings, "SESSIONS_CORE_PURGE_BATCH", 5000))
 
     @property
     def AUDIT_RETENTION_DAYS(self) -> int:

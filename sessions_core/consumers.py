@@ -18,7 +18,7 @@ import time
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from . import keyring, notify, policy, selectors, services, store
+from . import fanout, keyring, notify, policy, selectors, services, store
 from .conf import app_settings
 from .policy import Verdict
 from .reasons import EndReason
@@ -74,7 +74,8 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         self.groups_joined: list[str] = []
         await self.accept()
         if await self.recheck(send_state=True):
-            await self.join(notify.user_group(user.pk), notify.BROADCAST_GROUP)
+            await self.join(notify.user_group(user.pk))
+            fanout.register(self)
 
     async def join(self, *groups: str) -> None:
         for group in groups:
@@ -83,6 +84,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
                 self.groups_joined.append(group)
 
     async def disconnect(self, code):
+        fanout.unregister(self)
         self.closing = True
         if getattr(self, "timer", None) is not None:
             self.cancel_timer()
@@ -128,8 +130,9 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         await self.expire(event.get("reason") or EndReason.LOGOUT.value)
 
     async def keys_rotated(self, event):
-        """Decide from the broadcast itself: every open tab hears it at once, and
-        thousands of store reads in the same second would delay the last tab."""
+        """Decide from the broadcast itself (handed over by sessions_core.fanout):
+        every open tab hears it at once, and thousands of store reads in the same
+        second would delay the last tab."""
         keyring.refresh_if_older(float(event["at"]))
         if self.stamps is None or self.stamps.key_version >= event["current"]:
             return

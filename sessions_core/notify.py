@@ -13,7 +13,8 @@ logger = logging.getLogger(__name__)
 CHANGED = "session.changed"
 ENDED = "session.ended"
 ROTATED = "keys.rotated"
-# Every open tab is in this group: one send reaches them all after a key rotation.
+# One channel per server process is in this group (sessions_core.fanout): one send
+# reaches every open tab after a key rotation.
 BROADCAST_GROUP = "sessions_core.all"
 
 

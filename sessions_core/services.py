@@ -273,34 +273,45 @@ def _mark_ended(*, ids: list[int], reason: EndReason, by, at: datetime) -> set[i
     return still_live
 
 
-def purge_sessions(*, keyed: list[tuple[int, str]], reason: EndReason) -> int:
-    """End a batch of (record id, session key) pairs with the least work per session.
+def purge_retired(*, versions: list[int], limit: int) -> tuple[int, int]:
+    """End the first ``limit`` live sessions of retired key ``versions``, in bulk.
 
-    For the key-rotation purge: one multi-key store delete, one UPDATE and one audit
-    event for the whole batch, and no per-session notification (the rotation told
-    every tab with one broadcast). ``session_ended`` still fires for each session
-    when something listens. Idempotent like ``end_sessions``.
+    For the key-rotation purge: one multi-key store delete, one UPDATE over a range
+    of ids (no thousand-item IN list to compile) and one audit event for the whole
+    batch, and no per-session notification (the rotation told every tab with one
+    broadcast). ``session_ended`` still fires for each session when something
+    listens. Idempotent. Returns (how many ended, how many were selected).
     """
+    retired = (
+        SessionRecord.objects.live().filter(key_version__in=versions).order_by("pk")
+    )
+    keyed = list(retired.values_list("pk", "session_key")[:limit])
     if not keyed:
-        return 0
-    reason = EndReason(reason)
+        return 0, 0
     store.delete_many([key for _, key in keyed])
+    # The first `limit` retired live ids are exactly those in their own range.
+    in_batch = {"pk__gte": keyed[0][0], "pk__lte": keyed[-1][0]}
+    ended_at = _at(time.time())
+    reason = EndReason.KEY_ROTATED
     with transaction.atomic():
-        ended = _mark_ended(
-            ids=[pk for pk, _ in keyed], reason=reason, by=None, at=_at(time.time())
+        ended = retired.filter(**in_batch).update(
+            ended_at=ended_at, end_reason=reason.value
         )
         if ended:
             log_event(
                 kind=SessionEvent.Kind.END,
                 reason=reason.value,
-                detail=f"purged {len(ended)} sessions",
+                detail=f"purged {ended} sessions of retired key versions",
             )
     if ended and session_ended.has_listeners(SessionRecord):
-        for record in SessionRecord.objects.filter(pk__in=ended).select_related("user"):
+        records = SessionRecord.objects.filter(
+            **in_batch, ended_at=ended_at, end_reason=reason.value
+        ).select_related("user")
+        for record in records:
             session_ended.send(
                 sender=SessionRecord, reason=reason, record=record, by=None
             )
-    return len(ended)
+    return ended, len(keyed)
 
 
 def end_current(*, request: HttpRequest, record_id: int, reason: EndReason) -> None:

@@ -38,7 +38,13 @@ def delete_many(session_keys: list[str]) -> None:
         return
     if prefix is not None:
         cache = caches[settings.SESSION_CACHE_ALIAS]
-        cache.delete_many([prefix + key for key in session_keys])
+        keys = [prefix + key for key in session_keys]
+        redis_client = getattr(getattr(cache, "client", None), "get_client", None)
+        if redis_client is not None:
+            # django-redis: UNLINK frees the memory in the background, unlike DEL.
+            redis_client(write=True).unlink(*(cache.make_key(key) for key in keys))
+        else:
+            cache.delete_many(keys)
     if has_model:
         store_class.get_model_class().objects.filter(
             session_key__in=session_keys

@@ -44,16 +44,11 @@ def _retired_versions() -> list[int]:
 def purge_retired_sessions(self, batch_size: int | None = None) -> int:
     """Delete one batch of sessions of retired key versions; re-queue if more."""
     batch_size = batch_size or app_settings.PURGE_BATCH
-    retired = _retired_versions()
-    keyed = list(
-        SessionRecord.objects.live()
-        .filter(key_version__in=retired)
-        .order_by("pk")
-        .values_list("pk", "session_key")[:batch_size]
+    ended, selected = services.purge_retired(
+        versions=_retired_versions(), limit=batch_size
     )
-    ended = services.purge_sessions(keyed=keyed, reason=EndReason.KEY_ROTATED)
     logger.info("purged %d session(s) of retired key versions", ended)
-    if len(keyed) == batch_size:
+    if selected == batch_size:
         self.apply_async(kwargs={"batch_size": batch_size})
     return ended
 
