@@ -108,7 +108,7 @@ def run(count: int, batch: int) -> None:
     stack.setup_django()
     from django.conf import settings
 
-    from sessions_core import services
+    from sessions_core import rotation
     from sessions_core.models import SessionRecord
 
     created = time.time()
@@ -136,7 +136,7 @@ def run(count: int, batch: int) -> None:
     try:
         time.sleep(3)  # let the worker connect before the clock starts
         started = time.perf_counter()
-        services.rotate_keys(grace=0)
+        rotation.rotate_keys(grace=0)
         while SessionRecord.objects.live().exists():
             time.sleep(0.05)
         purge_s = time.perf_counter() - started

@@ -161,10 +161,10 @@ async def run(count: int) -> None:
         # Rotation: one broadcast; time until the last tab is told.
         from asgiref.sync import sync_to_async
 
-        from sessions_core import services
+        from sessions_core import rotation
 
         rotated = time.time()
-        await sync_to_async(services.rotate_keys)(grace=0)
+        await sync_to_async(rotation.rotate_keys)(grace=0)
         told_at = []
         deadline = time.time() + 30
         while time.time() < deadline:

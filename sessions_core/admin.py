@@ -19,7 +19,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import reports, selectors, services
+from . import reports, rotation, selectors, services
 from .models import KeyVersion, SessionEvent, SessionRecord
 
 
@@ -212,7 +212,7 @@ class KeyVersionAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         form = RotateForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            version = services.rotate_keys(
+            version = rotation.rotate_keys(
                 grace=form.cleaned_data["grace"], by=request.user
             )
             self.message_user(

@@ -1,4 +1,4 @@
-"""Everything that changes a session's life: start, activity, extend, end, rotate.
+"""Everything that changes a session's life: start, activity, extend, end.
 
 Views, middleware, consumer, admin actions, commands and tasks are thin doors onto
 these functions. Each end goes through ``end_sessions``, which deletes the session
@@ -20,7 +20,7 @@ from django.http import HttpRequest
 
 from . import keyring, notify, policy, selectors, store
 from .conf import app_settings
-from .models import KeyVersion, SessionEvent, SessionRecord, digest_key
+from .models import SessionEvent, SessionRecord, digest_key
 from .reasons import EndReason
 from .request_info import client_ip, describe_browser
 from .sessiondata import LAST_ACTIVE_KEY, Stamps, read_stamps, write_stamps
@@ -29,7 +29,7 @@ from .signals import session_ended
 logger = logging.getLogger(__name__)
 
 
-def _at(timestamp: float) -> datetime:
+def to_datetime(timestamp: float) -> datetime:
     return datetime.fromtimestamp(timestamp, tz=UTC)
 
 
@@ -71,8 +71,8 @@ def start_session(*, request: HttpRequest, user) -> SessionRecord:
         user=user,
         session_key=session.session_key,
         key_digest=digest_key(session.session_key),
-        signed_in_at=_at(now),
-        last_active_at=_at(now),
+        signed_in_at=to_datetime(now),
+        last_active_at=to_datetime(now),
         ip=ip,
         user_agent=user_agent,
         device=describe_browser(user_agent),
@@ -82,7 +82,7 @@ def start_session(*, request: HttpRequest, user) -> SessionRecord:
         session, record_id=record.pk, signed_in=now, key_version=record.key_version
     )
     # The store and the cookie drop the session at the absolute deadline, not later.
-    session.set_expiry(_at(now + limits.absolute))
+    session.set_expiry(to_datetime(now + limits.absolute))
     log_event(kind=SessionEvent.Kind.START, user=user, record=record, ip=ip)
     logger.info("session %s started for user %s", record.short_digest, user.pk)
     enforce_session_cap(user=user, keep=record)
@@ -124,9 +124,9 @@ def rekey(*, record_id: int, session_key: str) -> None:
 
 def _store_activity(*, record_id: int, now: float) -> None:
     # "Latest wins": the row only ever moves forward.
-    SessionRecord.objects.filter(pk=record_id, last_active_at__lt=_at(now)).update(
-        last_active_at=_at(now)
-    )
+    SessionRecord.objects.filter(
+        pk=record_id, last_active_at__lt=to_datetime(now)
+    ).update(last_active_at=to_datetime(now))
     notify.send_sync([notify.session_group(record_id)], notify.changed_message())
 
 
@@ -215,20 +215,17 @@ def end_sessions(
     reason: EndReason,
     by=None,
     ip=None,
-    notify_tabs: bool = True,
 ) -> int:
     """End live sessions: delete them from the store, record why, tell their tabs.
 
     Idempotent: records already ended are left as they are. Returns how many ended.
-    ``notify_tabs=False`` is for callers that told the tabs another way (a key
-    rotation's single broadcast).
     """
     records = [record for record in records if record.ended_at is None]
     if not records:
         return 0
     reason = EndReason(reason)
     store.delete_many([record.session_key for record in records])
-    ended_at = _at(time.time())
+    ended_at = to_datetime(time.time())
     with transaction.atomic():
         still_live = _mark_ended(
             ids=[record.pk for record in records], reason=reason, by=by, at=ended_at
@@ -251,11 +248,10 @@ def end_sessions(
         record.ended_at, record.end_reason, record.ended_by = ended_at, reason.value, by
         session_ended.send(sender=SessionRecord, reason=reason, record=record, by=by)
         logger.info("session %s ended: %s", record.short_digest, reason.value)
-    if notify_tabs:
-        notify.send_sync(
-            [notify.session_group(record.pk) for record in ended],
-            notify.ended_message(reason.value),
-        )
+    notify.send_sync(
+        [notify.session_group(record.pk) for record in ended],
+        notify.ended_message(reason.value),
+    )
     return len(ended)
 
 
@@ -271,47 +267,6 @@ def _mark_ended(*, ids: list[int], reason: EndReason, by, at: datetime) -> set[i
         ended_at=at, end_reason=reason.value, ended_by=by
     )
     return still_live
-
-
-def purge_retired(*, versions: list[int], limit: int) -> tuple[int, int]:
-    """End the first ``limit`` live sessions of retired key ``versions``, in bulk.
-
-    For the key-rotation purge: one multi-key store delete, one UPDATE over a range
-    of ids (no thousand-item IN list to compile) and one audit event for the whole
-    batch, and no per-session notification (the rotation told every tab with one
-    broadcast). ``session_ended`` still fires for each session when something
-    listens. Idempotent. Returns (how many ended, how many were selected).
-    """
-    retired = (
-        SessionRecord.objects.live().filter(key_version__in=versions).order_by("pk")
-    )
-    keyed = list(retired.values_list("pk", "session_key")[:limit])
-    if not keyed:
-        return 0, 0
-    store.delete_many([key for _, key in keyed])
-    # The first `limit` retired live ids are exactly those in their own range.
-    in_batch = {"pk__gte": keyed[0][0], "pk__lte": keyed[-1][0]}
-    ended_at = _at(time.time())
-    reason = EndReason.KEY_ROTATED
-    with transaction.atomic():
-        ended = retired.filter(**in_batch).update(
-            ended_at=ended_at, end_reason=reason.value
-        )
-        if ended:
-            log_event(
-                kind=SessionEvent.Kind.END,
-                reason=reason.value,
-                detail=f"purged {ended} sessions of retired key versions",
-            )
-    if ended and session_ended.has_listeners(SessionRecord):
-        records = SessionRecord.objects.filter(
-            **in_batch, ended_at=ended_at, end_reason=reason.value
-        ).select_related("user")
-        for record in records:
-            session_ended.send(
-                sender=SessionRecord, reason=reason, record=record, by=None
-            )
-    return ended, len(keyed)
 
 
 def end_current(*, request: HttpRequest, record_id: int, reason: EndReason) -> None:
@@ -375,60 +330,3 @@ def force_logout_sessions(*, record_ids: Iterable[int], by) -> int:
         .select_related("user")
     )
     return end_sessions(records=records, reason=EndReason.ADMIN, by=by)
-
-
-# --- Key rotation ----------------------------------------------------------------
-
-
-def rotate_keys(*, grace: float = 0, by=None) -> KeyVersion:
-    """Make a new key version current; older versions stop working after ``grace``.
-
-    Every process sees the change within SESSIONS_CORE_KEY_VERSION_TTL; open tabs
-    are told and the store is purged by Celery tasks queued after commit.
-    """
-    now = time.time()
-    retire = _at(policy.retire_at(now=now, grace=grace))
-    with transaction.atomic():
-        versions = KeyVersion.objects.select_for_update().order_by("-version")
-        latest = versions.first()
-        old_version = latest.version if latest else 1
-        if latest is None:
-            KeyVersion.objects.create(version=1)
-        KeyVersion.objects.filter(retired_at__isnull=True).update(retired_at=retire)
-        KeyVersion.objects.filter(retired_at__gt=retire).update(retired_at=retire)
-        new = KeyVersion.objects.create(
-            version=old_version + 1,
-            created_by=by,
-            purge_total=selectors.live_count_before(old_version + 1),
-        )
-        log_event(
-            kind=SessionEvent.Kind.ROTATE,
-            user=by,
-            by=by,
-            reason=EndReason.KEY_ROTATED.value,
-            detail=f"v{old_version} -> v{new.version}, grace {int(grace)} s",
-        )
-        transaction.on_commit(
-            lambda: _after_rotation(
-                current=new.version, retire=retire.timestamp(), grace=grace
-            )
-        )
-    keyring.invalidate()
-    return new
-
-
-def _after_rotation(*, current: int, retire: float, grace: float) -> None:
-    from . import tasks
-
-    notify.send_sync(
-        [notify.BROADCAST_GROUP],
-        notify.rotated_message(at=time.time(), current=current, retire_at=retire),
-    )
-    try:
-        tasks.purge_retired_sessions.apply_async(
-            countdown=max(grace, 0), retry_policy={"max_retries": 2}
-        )
-    except Exception:
-        # Retired sessions are refused at their next request whatever happens here;
-        # the periodic purge (Celery beat) deletes them once the broker is back.
-        logger.warning("could not queue the purge; beat will run it", exc_info=True)

@@ -15,7 +15,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from . import keyring, selectors, services, store
+from . import keyring, rotation, selectors, services, store
 from .conf import app_settings
 from .models import KeyVersion, SessionEvent, SessionRecord
 from .reasons import EndReason
@@ -44,7 +44,7 @@ def _retired_versions() -> list[int]:
 def purge_retired_sessions(self, batch_size: int | None = None) -> int:
     """Delete one batch of sessions of retired key versions; re-queue if more."""
     batch_size = batch_size or app_settings.PURGE_BATCH
-    ended, selected = services.purge_retired(
+    ended, selected = rotation.purge_retired(
         versions=_retired_versions(), limit=batch_size
     )
     logger.info("purged %d session(s) of retired key versions", ended)

@@ -94,7 +94,7 @@ def test_rotation_on_the_full_stack_tells_tabs_and_the_worker_purges_redis(
     from asgiref.sync import sync_to_async
     from django.test import Client
 
-    from sessions_core import services, store
+    from sessions_core import rotation, store
     from tests.integration.test_consumer import receive_type, socket_for
 
     clients = []
@@ -109,7 +109,7 @@ def test_rotation_on_the_full_stack_tells_tabs_and_the_worker_purges_redis(
         socket = socket_for(clients[0])
         await socket.connect()
         await receive_type(socket, "state")
-        await sync_to_async(services.rotate_keys)(grace=0)
+        await sync_to_async(rotation.rotate_keys)(grace=0)
         return await receive_type(socket, "expired", timeout=2)
 
     assert async_to_sync(scenario)()["reason"] == "key_rotated"

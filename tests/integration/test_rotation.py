@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from sessions_core import services, store, tasks
+from sessions_core import rotation, services, store, tasks
 from sessions_core.models import KeyVersion, SessionRecord
 from tests.conftest import switch_broker
 from tests.integration.test_lifetime import assert_ended
@@ -49,7 +49,7 @@ def test_purge_empties_the_store_in_batches_and_shows_progress(
     # Eager Celery in these tests: rotation queues the purge, which runs now.
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(tasks.purge_retired_sessions, "apply_async", lambda **kw: None)
-        version = services.rotate_keys(grace=0, by=demo["admin"])
+        version = rotation.rotate_keys(grace=0, by=demo["admin"])
     assert version.purge_total == 3
     assert tasks.purge_retired_sessions(batch_size=2) == 2  # re-queues itself (eager)
     assert all(store.load(key) == {} for key in keys)
@@ -69,7 +69,7 @@ def test_a_purge_killed_halfway_completes_on_the_next_run(
 ):
     clients = [sign_in_as("alice"), sign_in_as("bob")]
     monkeypatch.setattr(tasks.purge_retired_sessions, "apply_async", lambda **kw: None)
-    services.rotate_keys(grace=0)
+    rotation.rotate_keys(grace=0)
     # The worker dies after deleting from the store, before recording the ends.
     real_atomic = services.transaction.atomic
 
@@ -94,7 +94,7 @@ def test_rotation_survives_a_broker_that_is_down(
     switch_broker("redis://127.0.0.1:1/0", eager=False)  # nothing listens on port 1
     try:
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            services.rotate_keys(grace=0)
+            rotation.rotate_keys(grace=0)
         assert len(callbacks) == 1
         assert "could not queue the purge" in caplog.text
     finally:
@@ -187,7 +187,7 @@ def test_purge_still_sends_session_ended_for_each_session(
 
     sign_in_as("alice"), sign_in_as("bob")
     monkeypatch.setattr(tasks.purge_retired_sessions, "apply_async", lambda **kw: None)
-    services.rotate_keys(grace=0)
+    rotation.rotate_keys(grace=0)
     heard = []
 
     def listener(sender, reason, record, by, **kwargs):

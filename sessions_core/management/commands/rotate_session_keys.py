@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sessions_core import services
+from sessions_core import rotation
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args, grace: int, **options):
         if grace < 0:
             raise CommandError("--grace must be 0 or more seconds.")
-        version = services.rotate_keys(grace=grace)
+        version = rotation.rotate_keys(grace=grace)
         self.stdout.write(
             f"Key version v{version.version} is current; older sessions "
             + (f"stop working in {grace} s." if grace else "stopped working.")

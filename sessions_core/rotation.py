@@ -1,0 +1,116 @@
+"""Server-side key rotation: make a new key version current, purge the old ones.
+
+Sessions carry the key version they were signed in under; retiring a version ends
+them everywhere (the middleware and the consumer ask the policy with the retirement
+time). Open tabs hear it from one broadcast; Celery purges the store in batches.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.db import transaction
+
+from . import keyring, notify, policy, selectors, store
+from .models import KeyVersion, SessionEvent, SessionRecord
+from .reasons import EndReason
+from .services import log_event, to_datetime
+from .signals import session_ended
+
+logger = logging.getLogger(__name__)
+
+
+def rotate_keys(*, grace: float = 0, by=None) -> KeyVersion:
+    """Make a new key version current; older versions stop working after ``grace``.
+
+    Every process sees the change within SESSIONS_CORE_KEY_VERSION_TTL; open tabs
+    are told and the store is purged by Celery tasks queued after commit.
+    """
+    now = time.time()
+    retire = to_datetime(policy.retire_at(now=now, grace=grace))
+    with transaction.atomic():
+        versions = KeyVersion.objects.select_for_update().order_by("-version")
+        latest = versions.first()
+        old_version = latest.version if latest else 1
+        if latest is None:
+            KeyVersion.objects.create(version=1)
+        KeyVersion.objects.filter(retired_at__isnull=True).update(retired_at=retire)
+        KeyVersion.objects.filter(retired_at__gt=retire).update(retired_at=retire)
+        new = KeyVersion.objects.create(
+            version=old_version + 1,
+            created_by=by,
+            purge_total=selectors.live_count_before(old_version + 1),
+        )
+        log_event(
+            kind=SessionEvent.Kind.ROTATE,
+            user=by,
+            by=by,
+            reason=EndReason.KEY_ROTATED.value,
+            detail=f"v{old_version} -> v{new.version}, grace {int(grace)} s",
+        )
+        transaction.on_commit(
+            lambda: _after_rotation(
+                current=new.version, retire=retire.timestamp(), grace=grace
+            )
+        )
+    keyring.invalidate()
+    return new
+
+
+def _after_rotation(*, current: int, retire: float, grace: float) -> None:
+    from . import tasks
+
+    notify.send_sync(
+        [notify.BROADCAST_GROUP],
+        notify.rotated_message(at=time.time(), current=current, retire_at=retire),
+    )
+    try:
+        tasks.purge_retired_sessions.apply_async(
+            countdown=max(grace, 0), retry_policy={"max_retries": 2}
+        )
+    except Exception:
+        # Retired sessions are refused at their next request whatever happens here;
+        # the periodic purge (Celery beat) deletes them once the broker is back.
+        logger.warning("could not queue the purge; beat will run it", exc_info=True)
+
+
+def purge_retired(*, versions: list[int], limit: int) -> tuple[int, int]:
+    """End the first ``limit`` live sessions of retired key ``versions``, in bulk.
+
+    For the key-rotation purge: one multi-key store delete, one UPDATE over a range
+    of ids (no thousand-item IN list to compile) and one audit event for the whole
+    batch, and no per-session notification (the rotation told every tab with one
+    broadcast). ``session_ended`` still fires for each session when something
+    listens. Idempotent. Returns (how many ended, how many were selected).
+    """
+    retired = (
+        SessionRecord.objects.live().filter(key_version__in=versions).order_by("pk")
+    )
+    keyed = list(retired.values_list("pk", "session_key")[:limit])
+    if not keyed:
+        return 0, 0
+    store.delete_many([key for _, key in keyed])
+    # The first `limit` retired live ids are exactly those in their own range.
+    in_batch = {"pk__gte": keyed[0][0], "pk__lte": keyed[-1][0]}
+    ended_at = to_datetime(time.time())
+    reason = EndReason.KEY_ROTATED
+    with transaction.atomic():
+        ended = retired.filter(**in_batch).update(
+            ended_at=ended_at, end_reason=reason.value
+        )
+        if ended:
+            log_event(
+                kind=SessionEvent.Kind.END,
+                reason=reason.value,
+                detail=f"purged {ended} sessions of retired key versions",
+            )
+    if ended and session_ended.has_listeners(SessionRecord):
+        records = SessionRecord.objects.filter(
+            **in_batch, ended_at=ended_at, end_reason=reason.value
+        ).select_related("user")
+        for record in records:
+            session_ended.send(
+                sender=SessionRecord, reason=reason, record=record, by=None
+            )
+    return ended, len(keyed)
