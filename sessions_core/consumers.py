@@ -30,6 +30,16 @@ logger = logging.getLogger(__name__)
 STATE_TOLERANCE = 0.5
 
 
+def _in_thread_pool(function):
+    """Run ``function`` in the thread pool, not Channels' single database thread.
+
+    Thousands of sockets re-read their sessions; queued one after another in one
+    thread, a "Stay signed in" waited seconds behind them (bench/websockets.py).
+    The work is independent store and database reads, safe in parallel.
+    """
+    return database_sync_to_async(function, thread_sensitive=False)
+
+
 def _read_session(session_key: str, user) -> tuple[Stamps | None, Verdict | str]:
     """Re-read the store and judge: (stamps, verdict), or (stamps, reason) if ended.
 
@@ -66,6 +76,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         # Only the key is needed from here on; the store is re-read every time.
         self.scope["session"] = None
         self.stamps: Stamps | None = None
+        self.verdict: Verdict | None = None
         self.sent: tuple[float, float] | None = None
         self.warned_for: tuple[str, int] | None = None
         self.timer: asyncio.TimerHandle | None = None
@@ -74,7 +85,6 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         self.groups_joined: list[str] = []
         await self.accept()
         if await self.recheck(send_state=True):
-            await self.join(notify.user_group(user.pk))
             fanout.register(self)
 
     async def join(self, *groups: str) -> None:
@@ -112,7 +122,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "message": "frames must be JSON"})
 
     async def extend(self) -> None:
-        verdict = await database_sync_to_async(services.extend_by_key)(
+        verdict = await _in_thread_pool(services.extend_by_key)(
             session_key=self.session_key, user=self.user
         )
         if verdict is None or verdict.expired:
@@ -153,7 +163,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         """Re-read and judge the session; end the socket if it ended. True if live."""
         if self.closing:
             return False
-        stamps, outcome = await database_sync_to_async(_read_session)(
+        stamps, outcome = await _in_thread_pool(_read_session)(
             self.session_key, self.user
         )
         if isinstance(outcome, str):
@@ -161,7 +171,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             return False
         if self.stamps is None and stamps is not None:
             await self.join(notify.session_group(stamps.record_id))
-        self.stamps = stamps
+        self.stamps, self.verdict = stamps, outcome
         if send_state:
             await self.send_state(outcome)
         self.schedule(outcome)
@@ -244,6 +254,10 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
                         "expires_in": round(deadline - now, 1),
                     }
                 )
+                # Next wake: the deadline (or the backstop), which re-reads. A
+                # re-read now would only repeat the one that set this timer.
+                self.schedule(self.verdict)
+                return
             await self.recheck()
         except Exception:
             logger.exception("session socket timer failed")

@@ -22,10 +22,6 @@ def session_group(record_id: int) -> str:
     return f"sessions_core.session.{record_id}"
 
 
-def user_group(user_id: int) -> str:
-    return f"sessions_core.user.{user_id}"
-
-
 def changed_message() -> dict:
     """Deadlines moved: each tab re-reads the store and sends fresh state."""
     return {"type": CHANGED}
