@@ -175,7 +175,7 @@ def extend_by_key(*, session_key: str, user) -> policy.Verdict | None:
     the session is gone.
     """
     session = store.session_store(session_key)
-    stamps = read_stamps(session.load())
+    stamps = read_stamps(session)  # loads once, and keeps it for the save below
     if stamps is None:
         return None
     now = time.time()
