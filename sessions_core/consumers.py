@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 
 from channels.db import database_sync_to_async
@@ -28,6 +29,19 @@ logger = logging.getLogger(__name__)
 
 # A state frame is re-sent only if a deadline moved by more than this (seconds).
 STATE_TOLERANCE = 0.5
+
+
+TIMED_SLOTS = 2
+_slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+
+def _timed_slots() -> asyncio.Semaphore:
+    """The semaphore that bounds timed re-reads on this event loop."""
+    loop = asyncio.get_running_loop()
+    if loop not in _slots:
+        _slots.clear()  # a new loop (tests start one each): forget the old one
+        _slots[loop] = asyncio.Semaphore(TIMED_SLOTS)
+    return _slots[loop]
 
 
 def _in_thread_pool(function):
@@ -159,13 +173,25 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
 
     # --- decisions ------------------------------------------------------------------
 
-    async def recheck(self, *, send_state: bool = False) -> bool:
-        """Re-read and judge the session; end the socket if it ended. True if live."""
+    async def recheck(self, *, send_state: bool = False, timed: bool = False) -> bool:
+        """Re-read and judge the session; end the socket if it ended. True if live.
+
+        ``timed`` re-reads (deadlines, the backstop) take one of a few slots, so
+        that thousands of them queue here rather than in the thread pool, ahead of
+        a user's "Stay signed in".
+        """
         if self.closing:
             return False
-        stamps, outcome = await _in_thread_pool(_read_session)(
-            self.session_key, self.user
-        )
+        if timed:
+            async with _timed_slots():
+                if self.closing:
+                    return False
+                result = await _in_thread_pool(_read_session)(
+                    self.session_key, self.user
+                )
+        else:
+            result = await _in_thread_pool(_read_session)(self.session_key, self.user)
+        stamps, outcome = result
         if isinstance(outcome, str):
             await self.expire(outcome)
             return False
@@ -215,7 +241,8 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         if verdict.key_expires_in is not None:
             wake_at = min(wake_at, verdict.at + verdict.key_expires_in)
         now = time.time()
-        wake_at = min(wake_at, now + app_settings.WS_RECHECK)
+        # The backstop, jittered: sockets opened together must not re-read together.
+        wake_at = min(wake_at, now + app_settings.WS_RECHECK * random.uniform(0.75, 1))
         loop = asyncio.get_running_loop()
         # A timer handle, not a sleeping task: a few hundred bytes per idle socket.
         self.timer = loop.call_at(
@@ -258,7 +285,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
                 # re-read now would only repeat the one that set this timer.
                 self.schedule(self.verdict)
                 return
-            await self.recheck()
+            await self.recheck(timed=True)
         except Exception:
             logger.exception("session socket timer failed")
         finally:
