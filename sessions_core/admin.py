@@ -49,18 +49,30 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-def _confirm(modeladmin, request, queryset, *, title, question, action):
-    """Render Django's own kind of confirmation page for a dangerous action."""
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "question": question,
-        "queryset": queryset,
-        "action": action,
-        "opts": modeladmin.model._meta,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-    }
-    return TemplateResponse(request, "admin/sessions_core/confirm_action.html", context)
+def _force_sign_out(modeladmin, request, shown, *, action, title, question, end):
+    """Ask first, the way Django's delete action does; then call ``end(by=...)``."""
+    if not request.user.is_staff:
+        raise PermissionDenied
+    if request.POST.get("confirmed") != "yes":
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "question": question,
+            "queryset": shown,
+            "action": action,
+            "opts": modeladmin.model._meta,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(
+            request, "admin/sessions_core/confirm_action.html", context
+        )
+    count = end(by=request.user)
+    modeladmin.message_user(
+        request,
+        ngettext("Signed out %d session.", "Signed out %d sessions.", count) % count,
+        messages.SUCCESS,
+    )
+    return None
 
 
 @admin.register(SessionRecord)
@@ -129,29 +141,17 @@ class SessionRecordAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Force sign-out of selected sessions"))
     def force_sign_out(self, request, queryset):
-        if not request.user.is_staff:
-            raise PermissionDenied
-        if request.POST.get("confirmed") != "yes":
-            return _confirm(
-                self,
-                request,
-                queryset.live(),
-                title=_("Force sign-out"),
-                question=_(
-                    "Sign out these sessions now? Their open tabs leave at once."
-                ),
-                action="force_sign_out",
-            )
-        count = services.force_logout_sessions(
-            record_ids=queryset.values_list("pk", flat=True), by=request.user
-        )
-        self.message_user(
+        return _force_sign_out(
+            self,
             request,
-            ngettext("Signed out %d session.", "Signed out %d sessions.", count)
-            % count,
-            messages.SUCCESS,
+            queryset.live(),
+            action="force_sign_out",
+            title=_("Force sign-out"),
+            question=_("Sign out these sessions now? Their open tabs leave at once."),
+            end=lambda by: services.force_logout_sessions(
+                record_ids=queryset.values_list("pk", flat=True), by=by
+            ),
         )
-        return None
 
     def unusual_view(self, request):
         context = {
@@ -253,30 +253,20 @@ class SessionAwareUserAdmin(UserAdmin):
 
     @admin.action(description=_("Force sign-out of all sessions"))
     def force_sign_out_all(self, request, queryset):
-        if not request.user.is_staff:
-            raise PermissionDenied
-        if request.POST.get("confirmed") != "yes":
-            return _confirm(
-                self,
-                request,
-                queryset,
-                title=_("Force sign-out of all sessions"),
-                question=_(
-                    "Sign out every session of these users now? Their open tabs leave "
-                    "at once."
-                ),
-                action="force_sign_out_all",
-            )
-        count = services.force_logout(
-            user_ids=queryset.values_list("pk", flat=True), by=request.user
-        )
-        self.message_user(
+        return _force_sign_out(
+            self,
             request,
-            ngettext("Signed out %d session.", "Signed out %d sessions.", count)
-            % count,
-            messages.SUCCESS,
+            queryset,
+            action="force_sign_out_all",
+            title=_("Force sign-out of all sessions"),
+            question=_(
+                "Sign out every session of these users now? Their open tabs leave "
+                "at once."
+            ),
+            end=lambda by: services.force_logout(
+                user_ids=queryset.values_list("pk", flat=True), by=by
+            ),
         )
-        return None
 
 
 if admin.site.is_registered(User):

@@ -31,19 +31,6 @@ logger = logging.getLogger(__name__)
 STATE_TOLERANCE = 0.5
 
 
-TIMED_SLOTS = 2
-_slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
-
-
-def _timed_slots() -> asyncio.Semaphore:
-    """The semaphore that bounds timed re-reads on this event loop."""
-    loop = asyncio.get_running_loop()
-    if loop not in _slots:
-        _slots.clear()  # a new loop (tests start one each): forget the old one
-        _slots[loop] = asyncio.Semaphore(TIMED_SLOTS)
-    return _slots[loop]
-
-
 def _in_thread_pool(function):
     """Run ``function`` in the thread pool, not Channels' single database thread.
 
@@ -173,25 +160,13 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
 
     # --- decisions ------------------------------------------------------------------
 
-    async def recheck(self, *, send_state: bool = False, timed: bool = False) -> bool:
-        """Re-read and judge the session; end the socket if it ended. True if live.
-
-        ``timed`` re-reads (deadlines, the backstop) take one of a few slots, so
-        that thousands of them queue here rather than in the thread pool, ahead of
-        a user's "Stay signed in".
-        """
+    async def recheck(self, *, send_state: bool = False) -> bool:
+        """Re-read and judge the session; end the socket if it ended. True if live."""
         if self.closing:
             return False
-        if timed:
-            async with _timed_slots():
-                if self.closing:
-                    return False
-                result = await _in_thread_pool(_read_session)(
-                    self.session_key, self.user
-                )
-        else:
-            result = await _in_thread_pool(_read_session)(self.session_key, self.user)
-        stamps, outcome = result
+        stamps, outcome = await _in_thread_pool(_read_session)(
+            self.session_key, self.user
+        )
         if isinstance(outcome, str):
             await self.expire(outcome)
             return False
@@ -285,7 +260,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
                 # re-read now would only repeat the one that set this timer.
                 self.schedule(self.verdict)
                 return
-            await self.recheck(timed=True)
+            await self.recheck()
         except Exception:
             logger.exception("session socket timer failed")
         finally:
