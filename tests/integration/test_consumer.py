@@ -53,6 +53,15 @@ async def receive_type(socket, kind, timeout=5.0):
             return message
 
 
+async def open_tab(client: Client):
+    """Connect a signed-in tab's socket and read its first state frame."""
+    socket = socket_for(client)
+    connected, _ = await socket.connect()
+    assert connected
+    await receive_type(socket, "state")
+    return socket
+
+
 def run(coroutine_function):
     return async_to_sync(coroutine_function)()
 
@@ -124,9 +133,7 @@ def test_extend_moves_the_deadline_and_ping_does_not(alice):
     client = signed_in_client(alice)
 
     async def scenario():
-        socket = socket_for(client)
-        await socket.connect()
-        await receive_type(socket, "state")
+        socket = await open_tab(client)
         await receive_type(socket, "warning")
         await socket.send_json_to({"type": "ping"})
         assert (await receive_type(socket, "pong")) == {"type": "pong"}
@@ -145,9 +152,7 @@ def test_pings_alone_let_the_session_expire(alice):
     client = signed_in_client(alice)
 
     async def scenario():
-        socket = socket_for(client)
-        await socket.connect()
-        await receive_type(socket, "state")
+        socket = await open_tab(client)
         for _ in range(5):
             await asyncio.sleep(0.5)
             await socket.send_json_to({"type": "ping"})
@@ -180,9 +185,7 @@ def test_sign_out_over_http_reaches_the_open_tab(alice):
     client = signed_in_client(alice)
 
     async def scenario():
-        socket = socket_for(client)
-        await socket.connect()
-        await receive_type(socket, "state")
+        socket = await open_tab(client)
         await sync_to_async(client.post)("/logout/")
         expired = await receive_type(socket, "expired", timeout=2)
         assert expired["reason"] == "logout"
@@ -198,9 +201,7 @@ def test_backstop_notices_an_end_nobody_announced(alice, demo, monkeypatch):
     monkeypatch.setattr(notify, "send_sync", lambda groups, message: None)
 
     async def scenario():
-        socket = socket_for(client)
-        await socket.connect()
-        await receive_type(socket, "state")
+        socket = await open_tab(client)
         record = await sync_to_async(SessionRecord.objects.select_related("user").get)(
             user=alice
         )
@@ -216,9 +217,7 @@ def test_garbage_frames_get_an_error_not_a_crash(alice):
     client = signed_in_client(alice)
 
     async def scenario():
-        socket = socket_for(client)
-        await socket.connect()
-        await receive_type(socket, "state")
+        socket = await open_tab(client)
         await socket.send_to(text_data="not json")
         assert (await receive_type(socket, "error"))["message"] == "frames must be JSON"
         await socket.send_json_to({"type": "launch-missiles"})
@@ -241,9 +240,7 @@ def test_rotation_ends_the_tab_when_the_grace_ends(alice, grace, earliest, lates
     client = signed_in_client(alice)
 
     async def scenario():
-        socket = socket_for(client)
-        await socket.connect()
-        await receive_type(socket, "state")
+        socket = await open_tab(client)
         started = time.monotonic()
         await sync_to_async(rotation.rotate_keys)(grace=grace)
         expired = await receive_type(socket, "expired", timeout=4)

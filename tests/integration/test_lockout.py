@@ -16,6 +16,12 @@ def fail(client, username, times):
     return response
 
 
+def right_password(client, username="alice"):
+    """Sign in with the right password; return the response."""
+    password = {"alice": "demo-alice-2026", "bob": "demo-bob-2026"}[username]
+    return client.post("/login/", {"username": username, "password": password})
+
+
 def locked(response) -> bool:
     return b'data-login-error="locked"' in response.content
 
@@ -25,28 +31,18 @@ def test_nine_failures_still_let_the_right_password_in(demo):
     response = fail(client, "alice", 9)
     assert response.status_code == 200 and not locked(response)
     assert b'data-login-error="invalid"' in response.content
-    response = client.post(
-        "/login/", {"username": "alice", "password": "demo-alice-2026"}
-    )
-    assert response.status_code == 302
+    assert right_password(client).status_code == 302
 
 
 def test_ten_failures_lock_the_username_even_for_the_right_password(demo):
     client = Client()
     fail(client, "alice", 10)
-    response = client.post(
-        "/login/", {"username": "alice", "password": "demo-alice-2026"}
-    )
+    response = right_password(client)
     assert response.status_code == 403
     assert locked(response)
     assert reason_on(response) is None  # not an expiry message
     # Another customer is not affected.
-    assert (
-        client.post(
-            "/login/", {"username": "bob", "password": "demo-bob-2026"}
-        ).status_code
-        == 302
-    )
+    assert right_password(client, "bob").status_code == 302
 
 
 def test_unknown_username_gets_the_same_answer(demo):
@@ -66,23 +62,8 @@ def test_lock_lifts_thirty_minutes_after_the_last_attempt(demo, clock):
     fail(client, "alice", 10)
     clock.advance(29 * 60)
     # Trying while locked is refused, and the 30 minutes count from this try.
-    assert (
-        client.post(
-            "/login/", {"username": "alice", "password": "demo-alice-2026"}
-        ).status_code
-        == 403
-    )
+    assert right_password(client).status_code == 403
     clock.advance(29 * 60)
-    assert (
-        client.post(
-            "/login/", {"username": "alice", "password": "demo-alice-2026"}
-        ).status_code
-        == 403
-    )
+    assert right_password(client).status_code == 403
     clock.advance(31 * 60)
-    assert (
-        client.post(
-            "/login/", {"username": "alice", "password": "demo-alice-2026"}
-        ).status_code
-        == 302
-    )
+    assert right_password(client).status_code == 302

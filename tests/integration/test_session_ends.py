@@ -149,23 +149,22 @@ def test_zero_means_no_cap(engine, sign_in_as):
     assert all(client.get("/").status_code == 200 for client in clients)
 
 
+def change_password(client, old: str, new: str):
+    return client.post(
+        "/password/",
+        {"old_password": old, "new_password1": new, "new_password2": new},
+    )
+
+
 def test_password_change_ends_other_sessions_and_keeps_this_one(
     engine, sign_in_as, alice
 ):
     here = sign_in_as("alice")
     elsewhere = sign_in_as("bob"), sign_in_as("alice")
     old_key = here.cookies["sessionid"].value
-    response = here.post(
-        "/password/",
-        {
-            "old_password": "demo-alice-2026",
-            "new_password1": "a-new-long-passphrase-77",
-            "new_password2": "a-new-long-passphrase-77",
-        },
-    )
+    response = change_password(here, "demo-alice-2026", "a-new-long-passphrase-77")
     assert response.status_code == 302
     assert here.cookies["sessionid"].value != old_key  # continues under a new key
-    assert here.get("/").status_code == 200
     assert here.get("/").status_code == 200
     assert_ended(elsewhere[1], "password_changed")
     assert elsewhere[0].get("/").status_code == 200  # bob is not affected
@@ -175,14 +174,7 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(
 
 def test_wrong_old_password_changes_nothing(engine, sign_in_as):
     here, there = sign_in_as("alice"), sign_in_as("alice")
-    response = here.post(
-        "/password/",
-        {
-            "old_password": "nope",
-            "new_password1": "x-y-z-12345678",
-            "new_password2": "x-y-z-12345678",
-        },
-    )
+    response = change_password(here, "nope", "x-y-z-12345678")
     assert response.status_code == 200
     assert there.get("/").status_code == 200
 
