@@ -124,7 +124,7 @@ if REDIS_URL:
             "KEY_PREFIX": "bankdemo",
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    SESSION_ENGINE = "sessions_core.backends.cache"
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",

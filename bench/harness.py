@@ -61,7 +61,7 @@ def engine_settings(engine: str):
         }
     }
     with override_settings(
-        CACHES=caches, SESSION_ENGINE="django.contrib.sessions.backends.cache"
+        CACHES=caches, SESSION_ENGINE="sessions_core.backends.cache"
     ):
         yield
     flush_redis()

@@ -8,6 +8,15 @@ from django.core.checks import Error, Tags, Warning, register
 from .conf import app_settings
 
 MIDDLEWARE_PATH = "sessions_core.middleware.SessionLifetimeMiddleware"
+SHARED_CACHE_ENGINE = "sessions_core.backends.cache"
+# Cache backends whose one object may serve every thread (pooled connections).
+THREAD_SAFE_CACHES = {
+    "django_redis.cache.RedisCache",
+    "django.core.cache.backends.redis.RedisCache",
+    "django.core.cache.backends.memcached.PyMemcacheCache",
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+}
 AUTH_MIDDLEWARE_PATH = "django.contrib.auth.middleware.AuthenticationMiddleware"
 WCAG_MIN_LEAD = 20
 
@@ -114,4 +123,18 @@ def check_stores(app_configs=None, **kwargs):
                 id="sessions_core.E007",
             )
         )
+    if settings.SESSION_ENGINE == SHARED_CACHE_ENGINE:
+        alias = settings.SESSION_CACHE_ALIAS
+        backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
+        if backend not in THREAD_SAFE_CACHES:
+            errors.append(
+                Warning(
+                    f"{SHARED_CACHE_ENGINE} shares one cache object between threads, "
+                    f"and the '{alias}' cache backend ({backend or 'none'}) is not "
+                    "known to be safe for that.",
+                    hint="Use django-redis or another pooled backend, or "
+                    "django.contrib.sessions.backends.cache.",
+                    id="sessions_core.W003",
+                )
+            )
     return errors

@@ -29,7 +29,8 @@ def delete_many(session_keys: list[str]) -> None:
     """
     if not session_keys:
         return
-    store_class = session_store().__class__
+    empty = session_store()
+    store_class = empty.__class__
     prefix = getattr(store_class, "cache_key_prefix", None)
     has_model = hasattr(store_class, "get_model_class")
     if prefix is None and not has_model:
@@ -37,7 +38,8 @@ def delete_many(session_keys: list[str]) -> None:
             session_store(key).delete(key)
         return
     if prefix is not None:
-        cache = caches[settings.SESSION_CACHE_ALIAS]
+        # The cache the engine itself uses (sessions_core.backends.cache shares one).
+        cache = getattr(empty, "_cache", None) or caches[settings.SESSION_CACHE_ALIAS]
         keys = [prefix + key for key in session_keys]
         redis_client = getattr(getattr(cache, "client", None), "get_client", None)
         if redis_client is not None:

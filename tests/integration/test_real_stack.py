@@ -27,6 +27,26 @@ def test_django_redis_cache_round_trip(redis_sessions):
     assert cache.get("greeting") is None
 
 
+def test_session_engine_shares_one_cache_object_across_contexts(redis_sessions):
+    """Django hands each context its own cache object; a websocket kept one each."""
+    import contextvars
+
+    from sessions_core import store
+
+    def new_session() -> str:
+        session = store.session_store()
+        session["n"] = 1
+        session.create()
+        return session
+
+    a, b = (contextvars.Context().run(new_session) for _ in range(2))
+    assert a._cache is b._cache
+    assert contextvars.Context().run(caches.__getitem__, "default") is not a._cache
+    assert store.load(a.session_key) == {"n": 1}
+    store.delete_many([a.session_key, b.session_key])
+    assert store.load(a.session_key) == store.load(b.session_key) == {}
+
+
 def test_channels_redis_group_message_crosses_two_layer_instances(redis_url):
     config = {
         "hosts": [{"address": redis_url, "socket_timeout": None}],

@@ -74,6 +74,18 @@ def test_e007_signed_cookie_sessions_refused():
     assert ids(checks.check_stores()) == ["sessions_core.E007"]
 
 
+def test_w003_shared_cache_engine_on_a_backend_not_known_thread_safe(settings):
+    settings.SESSION_ENGINE = "sessions_core.backends.cache"
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.memcached.PyLibMCCache"}
+    }
+    assert ids(checks.check_stores()) == ["sessions_core.W003"]
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+    assert ids(checks.check_stores()) == []
+
+
 def test_bankdemo_e001_demo_secret_key_refused_for_deployment(settings):
     from bankdemo.banking.checks import check_demo_secret_key
 
