@@ -129,9 +129,9 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                # redis-py's 5 s socket_timeout would kill idle consumers' blocking
-                # reads. Capacity counts a process's pending messages, all its
-                # sockets' together: a burst of ends must not be dropped silently.
+                # redis-py's 5 s socket_timeout would kill the idle blocking read.
+                # Capacity counts a process's pending messages, all its tabs'
+                # together: a burst of ends must not be dropped silently.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": None}],
                 "capacity": 20000,
                 "prefix": "bankdemo",

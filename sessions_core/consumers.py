@@ -11,11 +11,11 @@ the last read, which group messages keep current, and confirmed by a re-read.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -66,6 +66,10 @@ def _read_session(session_key: str, user) -> tuple[Stamps | None, Verdict | str]
 
 
 class SessionConsumer(AsyncJsonWebsocketConsumer):
+    # No channel of its own: group messages come through the process's one channel
+    # (sessions_core.fanout), which hands them to handle_group_message.
+    channel_layer_alias = None
+
     async def connect(self):
         user = self.scope.get("user")
         session = self.scope.get("session")
@@ -83,25 +87,21 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         self.timer: asyncio.TimerHandle | None = None
         self.waking: asyncio.Task | None = None
         self.closing = False
-        self.groups_joined: list[str] = []
+        self.group: str | None = None
         await self.accept()
-        if await self.recheck(send_state=True):
-            fanout.register(self)
+        await self.recheck(send_state=True)
 
-    async def join(self, *groups: str) -> None:
-        for group in groups:
-            if group not in self.groups_joined:
-                await self.channel_layer.group_add(group, self.channel_name)
-                self.groups_joined.append(group)
+    async def join(self, group: str) -> None:
+        if self.group is None:
+            self.group = group
+            await fanout.subscribe(self, group)
 
     async def disconnect(self, code):
-        fanout.unregister(self)
         self.closing = True
         if getattr(self, "timer", None) is not None:
             self.cancel_timer()
-        for group in getattr(self, "groups_joined", []):
-            with contextlib.suppress(Exception):
-                await self.channel_layer.group_discard(group, self.channel_name)
+        if getattr(self, "group", None) is not None:
+            fanout.unsubscribe(self, self.group)
 
     # --- client frames --------------------------------------------------------------
 
@@ -134,6 +134,16 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
 
     # --- group messages -------------------------------------------------------------
 
+    async def handle_group_message(self, message: dict) -> None:
+        """Take a message to this tab's session, or to every tab, from the fan-out."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None or self.closing:
+            return
+        try:
+            await handler(message)
+        except Exception:
+            logger.exception("session socket could not handle %s", message["type"])
+
     async def session_changed(self, event):
         await self.recheck(send_state=True)
 
@@ -141,9 +151,8 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         await self.expire(event.get("reason") or EndReason.LOGOUT.value)
 
     async def keys_rotated(self, event):
-        """Decide from the broadcast itself (handed over by sessions_core.fanout):
-        every open tab hears it at once, and thousands of store reads in the same
-        second would delay the last tab."""
+        """Decide from the broadcast itself: every open tab hears it at once, and
+        thousands of store reads in the same second would delay the last tab."""
         keyring.refresh_if_older(float(event["at"]))
         if self.stamps is None or self.stamps.key_version >= event["current"]:
             return

@@ -44,7 +44,9 @@ async def send_to_groups(groups: Iterable[str], message: dict) -> None:
     if layer is None:
         return
     for group in groups:
-        await layer.group_send(group, message)
+        # The group goes along: one channel per process receives for all its tabs
+        # (sessions_core.fanout) and hands the message to that group's tabs.
+        await layer.group_send(group, {**message, "group": group})
 
 
 def send_sync(groups: Iterable[str], message: dict) -> None:

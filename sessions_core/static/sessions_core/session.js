@@ -197,6 +197,9 @@
     var message;
     try { message = JSON.parse(event.data); } catch (e) { return; }
     if (message.type === "state") {
+      // The server sends state once it listens for this session's news. Lets
+      // tests and stylesheets see the connection; no behaviour hangs on it.
+      document.body.setAttribute("data-session-connection", "open");
       applyState(message.idle_expires_in, message.absolute_expires_in, message.warning_lead);
     } else if (message.type === "warning") {
       deadline = now() + message.expires_in * 1000;
@@ -214,8 +217,6 @@
     socket = new WebSocket(scheme + location.host + config.socket);
     socket.addEventListener("open", function () {
       opened = true;
-      // Lets tests and stylesheets see the connection; no behaviour hangs on it.
-      document.body.setAttribute("data-session-connection", "open");
       backoff = BACKOFF_START_MS;
       connectionNotice.hidden = true;
     });
