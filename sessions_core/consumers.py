@@ -31,14 +31,22 @@ logger = logging.getLogger(__name__)
 STATE_TOLERANCE = 0.5
 
 
-def _in_thread_pool(function):
-    """Run ``function`` in the thread pool, not Channels' single database thread.
+async def _in_thread_pool(function, *args, **kwargs):
+    """Run ``function`` in the thread pool, then send the messages it sent.
 
-    Thousands of sockets re-read their sessions; queued one after another in one
-    thread, a "Stay signed in" waited seconds behind them (bench/websockets.py).
-    The work is independent store and database reads, safe in parallel.
+    Not Channels' single database thread: thousands of sockets re-read their
+    sessions, and queued one after another there a "Stay signed in" waited seconds
+    behind them (bench/websockets.py); the reads are independent and safe in
+    parallel. The messages go out from here, not from the thread (notify.collect).
     """
-    return database_sync_to_async(function, thread_sensitive=False)
+
+    def collecting():
+        with notify.collect() as outbox:
+            return function(*args, **kwargs), outbox
+
+    result, outbox = await database_sync_to_async(collecting, thread_sensitive=False)()
+    await notify.send_collected(outbox)
+    return result
 
 
 def _read_session(session_key: str, user) -> tuple[Stamps | None, Verdict | str]:
@@ -123,8 +131,8 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "message": "frames must be JSON"})
 
     async def extend(self) -> None:
-        verdict = await _in_thread_pool(services.extend_by_key)(
-            session_key=self.session_key, user=self.user
+        verdict = await _in_thread_pool(
+            services.extend_by_key, session_key=self.session_key, user=self.user
         )
         if verdict is None or verdict.expired:
             await self.recheck()
@@ -173,8 +181,8 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         """Re-read and judge the session; end the socket if it ended. True if live."""
         if self.closing:
             return False
-        stamps, outcome = await _in_thread_pool(_read_session)(
-            self.session_key, self.user
+        stamps, outcome = await _in_thread_pool(
+            _read_session, self.session_key, self.user
         )
         if isinstance(outcome, str):
             await self.expire(outcome)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -49,10 +51,44 @@ async def send_to_groups(groups: Iterable[str], message: dict) -> None:
         await layer.group_send(group, {**message, "group": group})
 
 
+# Set while sync code runs for a websocket in a worker thread (see collect()).
+_outbox: ContextVar[list | None] = ContextVar("sessions_core_outbox", default=None)
+
+
+@contextmanager
+def collect() -> Iterator[list[tuple[list[str], dict]]]:
+    """Keep the messages sync code sends here, for async code to send after.
+
+    A worker thread of a websocket must not wait on the event loop to send: when
+    daphne stops, the loop stops first and the thread would wait forever, holding
+    the process open (seen in bench/websockets.py).
+    """
+    outbox: list[tuple[list[str], dict]] = []
+    token = _outbox.set(outbox)
+    try:
+        yield outbox
+    finally:
+        _outbox.reset(token)
+
+
+async def send_collected(outbox: list[tuple[list[str], dict]]) -> None:
+    for groups, message in outbox:
+        try:
+            await send_to_groups(groups, message)
+        except Exception:  # as send_sync: the end is recorded all the same
+            logger.warning(
+                "could not notify %d session group(s)", len(groups), exc_info=True
+            )
+
+
 def send_sync(groups: Iterable[str], message: dict) -> None:
     """Send from sync code; a failing layer is logged, never raised to the user."""
     groups = list(groups)
     if not groups:
+        return
+    outbox = _outbox.get()
+    if outbox is not None:
+        outbox.append((groups, message))
         return
     try:
         async_to_sync(send_to_groups)(groups, message)

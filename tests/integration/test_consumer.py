@@ -181,6 +181,31 @@ def test_extend_in_one_tab_moves_every_tab_of_the_session(alice):
     run(scenario)
 
 
+def test_socket_threads_never_wait_on_the_event_loop(alice, monkeypatch):
+    """Extend and end from a socket send from the loop, not from the worker thread
+    (which would hang a stopping daphne). Sync code's async_to_sync is cut off."""
+    client = signed_in_client(alice)
+
+    def cut_off(function):
+        raise AssertionError("a socket's worker thread waited on the event loop")
+
+    monkeypatch.setattr(notify, "async_to_sync", cut_off)
+
+    async def scenario():
+        one, two = await open_tab(client), await open_tab(client)
+        await asyncio.sleep(0.6)
+        await one.send_json_to({"type": "extend"})
+        await receive_type(two, "state", timeout=2)
+        # An end found by one socket's re-read reaches the session's other tabs.
+        record = await SessionRecord.objects.aget(user=alice)
+        await sync_to_async(services.store.delete_many)([record.session_key])
+        await one.send_json_to({"type": "ping"})
+        told = await receive_type(one, "expired", timeout=2)
+        assert await receive_type(two, "expired", timeout=2) == told
+
+    run(scenario)
+
+
 def test_sign_out_over_http_reaches_the_open_tab(alice):
     client = signed_in_client(alice)
 
