@@ -20,6 +20,7 @@ import json
 import subprocess
 import sys
 import time
+from collections import Counter
 
 from harness import percentile  # first: it puts this folder last on the path
 from live import (
@@ -173,6 +174,10 @@ async def run(count: int) -> None:
                 break
             await asyncio.sleep(0.05)
         told = [t for t in told_at if t]
+        untold = [tab for tab, t in zip(tabs, told_at, strict=True) if not t]
+        if untold:
+            codes = Counter(tab.socket.close_code for tab in untold)
+            print(f"[{count}] {len(untold)} tabs never told; close codes {dict(codes)}")
         print(
             f"[{count}] key rotation: {len(told)}/{count} tabs told; last after "
             f"{(max(told) - rotated) * 1000:.0f} ms, p50 "
