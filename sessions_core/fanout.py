@@ -59,8 +59,12 @@ class Hub:
 
     async def subscribe(self, consumer, group: str) -> None:
         """Hand ``group``'s messages to ``consumer`` once the group is joined."""
-        self.tabs.setdefault(group, set()).add(consumer)
-        if group not in self.joined:
+        tabs = self.tabs.setdefault(group, set())
+        first = not tabs
+        tabs.add(consumer)
+        # The first local tab of a session always waits for a round: its group may
+        # be joined now but on its way out, left by the tab before (a page load).
+        if first or group not in self.joined:
             await asyncio.shield(self._mark(group))
 
     def unsubscribe(self, consumer, group: str) -> None:
@@ -113,10 +117,10 @@ class Hub:
         failed: set[str] = set()
 
         async def one(group: str) -> None:
-            join = self.wanted(group)
-            if join == (group in self.joined):
-                return
             async with gate:
+                join = self.wanted(group)
+                if join == (group in self.joined):
+                    return
                 try:
                     if join:
                         await self.layer.group_add(group, channel)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.contrib.auth import get_user_model
 
 from sessions_core import fanout, notify, services
@@ -57,6 +57,30 @@ def test_tabs_of_a_session_share_the_process_channel_until_the_last_closes(alice
         assert channel in members(notify.BROADCAST_GROUP)
 
     run(scenario)
+
+
+class SlowToLeave(InMemoryChannelLayer):
+    async def group_discard(self, group, channel):
+        await asyncio.sleep(0.05)
+        await super().group_discard(group, channel)
+
+
+def test_a_tab_opened_while_the_last_one_leaves_keeps_the_group():
+    """A page load: the old page's socket closes as the new page's opens."""
+
+    async def scenario():
+        layer = SlowToLeave()
+        hub = fanout.Hub(layer, asyncio.get_running_loop())
+        old_page, new_page = object(), object()
+        await hub.subscribe(old_page, "g")
+        hub.unsubscribe(old_page, "g")
+        await asyncio.sleep(0.01)  # the leave is on its way
+        await hub.subscribe(new_page, "g")
+        await asyncio.sleep(0.1)
+        return set(layer.groups.get("g", {})), await hub.channel
+
+    members_of_g, channel = run(scenario)
+    assert members_of_g == {channel}
 
 
 def test_an_end_of_many_sessions_at_once_reaches_every_tab(demo):
