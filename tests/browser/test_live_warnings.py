@@ -22,9 +22,15 @@ def dialog(page):
     return page.get_by_role("alertdialog")
 
 
+def one_tab(context, server):
+    """A new tab, signed in on ``server``."""
+    page = context.new_page()
+    sign_in(page, server)
+    return page
+
+
 def two_tabs(context, server, path="/"):
-    one = context.new_page()
-    sign_in(one, server)
+    one = one_tab(context, server)
     two = context.new_page()
     two.goto(server.url + path)
     for page in (one, two):
@@ -56,8 +62,7 @@ def test_warning_then_stay_signed_in_closes_the_dialog_in_every_tab(
 
 def test_escape_means_stay_signed_in(serve, context, demo):
     server = serve(**WARN_SOON)
-    page = context.new_page()
-    sign_in(page, server)
+    page = one_tab(context, server)
     expect(dialog(page)).to_be_visible(timeout=5000)
     page.keyboard.press("Escape")
     expect(dialog(page)).to_be_hidden(timeout=1000)
@@ -85,8 +90,7 @@ def test_sign_out_in_one_tab_makes_the_other_leave_with_reason_logout(
 
 def test_offline_shows_a_notice_then_resyncs_on_reconnect(serve, context, demo):
     server = serve(**WARN_SOON)
-    page = context.new_page()
-    sign_in(page, server)
+    page = one_tab(context, server)
     page.wait_for_selector("body[data-session-connection=open]", state="attached")
     context.set_offline(True)
     expect(page.locator("#session-connection")).to_be_visible(timeout=3000)
@@ -109,8 +113,7 @@ def test_offline_shows_a_notice_then_resyncs_on_reconnect(serve, context, demo):
 
 def test_sign_in_again_returns_to_the_page_with_the_draft(serve, context, demo):
     server = serve(**WARN_SOON)
-    page = context.new_page()
-    sign_in(page, server)
+    page = one_tab(context, server)
     page.goto(server.url + "/transfer/")
     page.get_by_label("Amount (£)").fill("42.50")
     page.get_by_label("Reference (optional)").fill("Birthday present")
