@@ -65,7 +65,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, but a session that ended mid-request or a store that is down gets
+    # its own answer (the reason, or the outage page), not a 400 or a 500.
+    "sessions_core.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -122,9 +124,11 @@ if REDIS_URL:
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "bankdemo",
+            # A Redis that hangs must give the outage page in seconds, not minutes.
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
         }
     }
-    SESSION_ENGINE = "sessions_core.backends.cache"
+    SESSION_ENGINE = "sessions_core.backends.redis"
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -140,7 +144,7 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    SESSION_ENGINE = "sessions_core.backends.db"
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # --- Celery ----------------------------------------------------------------------
@@ -173,7 +177,9 @@ SESSIONS_CORE_WARNING_LEAD = _env_int("SESSION_WARNING_LEAD", 120)
 SESSIONS_CORE_MAX_PER_USER = _env_int("SESSION_MAX_PER_USER", 3)
 SESSIONS_CORE_TRUSTED_PROXIES = _env_int("SESSIONS_CORE_TRUSTED_PROXIES", 0)
 SESSIONS_CORE_PURGE_BATCH = _env_int("SESSIONS_CORE_PURGE_BATCH", 5000)
-# The browser cookie never outlives the absolute limit.
+# How long the store keeps a session (or the tombstone of its end) after its last
+# write. The cookie itself has no Expires (sessions_core.backends): the server
+# decides, and a browser that comes back after a deadline is told why.
 SESSION_COOKIE_AGE = SESSIONS_CORE_ABSOLUTE_TIMEOUT
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -49,7 +49,7 @@ def engine_settings(engine: str):
     from django.test import override_settings
 
     if engine == "db":
-        with override_settings(SESSION_ENGINE="django.contrib.sessions.backends.db"):
+        with override_settings(SESSION_ENGINE="sessions_core.backends.db"):
             yield
         return
     flush_redis()
@@ -61,7 +61,7 @@ def engine_settings(engine: str):
         }
     }
     with override_settings(
-        CACHES=caches, SESSION_ENGINE="sessions_core.backends.cache"
+        CACHES=caches, SESSION_ENGINE="sessions_core.backends.redis"
     ):
         yield
     flush_redis()

@@ -94,7 +94,6 @@ class SessionRecordAdmin(ReadOnlyAdmin):
     list_filter = [StateFilter, "end_reason", "user__is_staff", "key_version"]
     search_fields = ["user__username", "user__email"]
     list_select_related = ["user", "ended_by"]
-    exclude = ["session_key"]
     actions = ["force_sign_out"]
     date_hierarchy = "signed_in_at"
 

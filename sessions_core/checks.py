@@ -8,15 +8,11 @@ from django.core.checks import Error, Tags, Warning, register
 from .conf import app_settings
 
 MIDDLEWARE_PATH = "sessions_core.middleware.SessionLifetimeMiddleware"
-SHARED_CACHE_ENGINE = "sessions_core.backends.cache"
-# Cache backends whose one object may serve every thread (pooled connections).
-THREAD_SAFE_CACHES = {
-    "django_redis.cache.RedisCache",
-    "django.core.cache.backends.redis.RedisCache",
-    "django.core.cache.backends.memcached.PyMemcacheCache",
-    "django.core.cache.backends.locmem.LocMemCache",
-    "django.core.cache.backends.dummy.DummyCache",
-}
+SESSION_MIDDLEWARE_PATH = "sessions_core.middleware.SessionMiddleware"
+DJANGO_SESSION_MIDDLEWARE = "django.contrib.sessions.middleware.SessionMiddleware"
+ENGINES = ("sessions_core.backends.db", "sessions_core.backends.redis")
+REDIS_ENGINE = "sessions_core.backends.redis"
+DJANGO_REDIS_CACHE = "django_redis.cache.RedisCache"
 AUTH_MIDDLEWARE_PATH = "django.contrib.auth.middleware.AuthenticationMiddleware"
 WCAG_MIN_LEAD = 20
 
@@ -88,6 +84,16 @@ def check_middleware(app_configs=None, **kwargs):
                 id="sessions_core.E004",
             )
         ]
+    if SESSION_MIDDLEWARE_PATH not in middleware:
+        return [
+            Error(
+                f"'{SESSION_MIDDLEWARE_PATH}' is not in MIDDLEWARE: a session that "
+                "ends during a request, or a session store that is down, would give "
+                "a bare 400 or 500 page.",
+                hint=f"Put it in MIDDLEWARE in place of '{DJANGO_SESSION_MIDDLEWARE}'.",
+                id="sessions_core.E009",
+            )
+        ]
     if AUTH_MIDDLEWARE_PATH not in middleware or middleware.index(
         AUTH_MIDDLEWARE_PATH
     ) > middleware.index(MIDDLEWARE_PATH):
@@ -114,27 +120,28 @@ def check_stores(app_configs=None, **kwargs):
                 id="sessions_core.E006",
             )
         )
-    if settings.SESSION_ENGINE == "django.contrib.sessions.backends.signed_cookies":
+    engine = settings.SESSION_ENGINE
+    if engine not in ENGINES:
         errors.append(
             Error(
-                "Signed-cookie sessions live in the browser and cannot be ended on "
-                "the server.",
-                hint="Use the db, cache or cached_db SESSION_ENGINE.",
+                f"SESSION_ENGINE '{engine}' cannot make an end final: a slow request "
+                "could save an ended session back to life, and its store keeps the "
+                "session keys themselves.",
+                hint=f"Use one of {', '.join(ENGINES)}.",
                 id="sessions_core.E007",
             )
         )
-    if settings.SESSION_ENGINE == SHARED_CACHE_ENGINE:
+    elif engine == REDIS_ENGINE:
         alias = settings.SESSION_CACHE_ALIAS
         backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
-        if backend not in THREAD_SAFE_CACHES:
+        if backend != DJANGO_REDIS_CACHE:
             errors.append(
-                Warning(
-                    f"{SHARED_CACHE_ENGINE} shares one cache object between threads, "
-                    f"and the '{alias}' cache backend ({backend or 'none'}) is not "
-                    "known to be safe for that.",
-                    hint="Use django-redis or another pooled backend, or "
-                    "django.contrib.sessions.backends.cache.",
-                    id="sessions_core.W003",
+                Error(
+                    f"{REDIS_ENGINE} reaches Redis through the '{alias}' cache, "
+                    f"whose backend is {backend or 'missing'}.",
+                    hint=f"Make CACHES['{alias}'] a {DJANGO_REDIS_CACHE}, or set "
+                    "SESSION_CACHE_ALIAS to one.",
+                    id="sessions_core.E008",
                 )
             )
     return errors

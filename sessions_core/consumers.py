@@ -1,17 +1,19 @@
 """The websocket each open tab keeps: state, warnings, and the end with its reason.
 
-The consumer never trusts ``scope["session"]``, which Channels loads once at the
-handshake: it re-reads the store on connect, on every inbound frame, when told the
+The consumer keeps only the session key (sessions_core.ws_auth): it re-reads the
+store on connect, on every inbound frame, when told the
 session changed, before ending it, and at least every SESSIONS_CORE_WS_RECHECK
 seconds (the backstop for changes made where no channel layer reaches, such as a
 management command in the embedded mode). Warnings are sent from the deadlines of
 the last read, which group messages keep current, and confirmed by a re-read.
+Re-reads are numbered so that only the newest verdict counts; an end counts
+whichever read saw it. A store that is down ends nothing: the socket waits and
+reads again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -20,8 +22,9 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from . import fanout, keyring, notify, policy, selectors, services, store
+from . import fanout, keyring, notify, policy, selectors, services, store, ws_auth
 from .conf import app_settings
+from .models import digest_key
 from .policy import Verdict
 from .reasons import EndReason
 from .sessiondata import Stamps, read_stamps
@@ -30,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 # A state frame is re-sent only if a deadline moved by more than this (seconds).
 STATE_TOLERANCE = 0.5
+# RFC 6455 "Try Again Later": the store is down; the page reconnects with backoff.
+CLOSE_TRY_AGAIN_LATER = 1013
 
 
 async def _in_thread_pool(function, *args, **kwargs):
@@ -50,20 +55,33 @@ async def _in_thread_pool(function, *args, **kwargs):
     return result
 
 
+# What _read_session says when the store is down: not an end, ask again soon.
+STORE_DOWN = "store_down"
+STORE_RETRY = 2.0
+
+
 def _read_session(session_key: str, user) -> tuple[Stamps | None, Verdict | str]:
     """Re-read the store and judge: (stamps, verdict), or (stamps, reason) if ended.
 
-    A session found expired, gone, unreadable or signed with a retired secret key is
-    ended here, so that every door records the same end.
+    One read gives the data or the end's tombstone. A session found expired, gone,
+    or signed with a retired secret key is ended here, so that every door records
+    the same end. A store that is down gives STORE_DOWN, which is not an end.
     """
-    data = store.load(session_key)
-    stamps = read_stamps(data)
-    if stamps is None or not selectors.session_still_valid(data, user):
+    try:
+        entry = store.read(digest_key(session_key))
+    except store.StoreUnavailable:
+        return None, STORE_DOWN
+    if entry.end is not None:
+        return None, entry.end.reason or EndReason.LOGOUT.value
+    stamps = read_stamps(entry.data or {})
+    if stamps is None or not selectors.session_still_valid(entry.data or {}, user):
         record = selectors.record_for_key(session_key)
         if record is None:
             return None, EndReason.LOGOUT.value
         if record.is_live:
-            record = services.end_lost_session(record=record)
+            record = services.end_lost_session(
+                record=record, unreadable=entry.data is not None
+            )
         return None, record.end_reason
     verdict = selectors.verdict_for(stamps=stamps, user=user)
     if verdict.expired:
@@ -80,20 +98,22 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
     channel_layer_alias = None
 
     async def connect(self):
+        if self.scope.get(ws_auth.STORE_DOWN):
+            # An outage, not an end: the page keeps trying with backoff.
+            await self.accept()
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
+            return
         user = self.scope.get("user")
-        session = self.scope.get("session")
-        if user is None or not user.is_authenticated or session is None:
+        if user is None or not user.is_authenticated:
             await self.close()  # before accept(): the handshake is refused (403)
             return
         self.user = user
-        self.session_key = session.session_key
-        # Only the key is needed from here on; the store is re-read every time.
-        # Channels' middleware keeps the session it loaded in each scope it copied:
-        # drop the data it read (about 1.3 KiB a tab). Nothing saves a session on
-        # a websocket, and a read would only load it again.
-        with contextlib.suppress(AttributeError):
-            del session._session_cache
-        self.scope["session"] = None
+        # Only the key is kept (sessions_core.ws_auth); the store is re-read each time.
+        self.session_key = self.scope["session_key"]
+        # Re-reads are numbered: one that started before another and finished
+        # after it must not overwrite the newer verdict.
+        self.reads_started = 0
+        self.read_applied = 0
         self.stamps: Stamps | None = None
         self.verdict: Verdict | None = None
         self.sent: tuple[float, float] | None = None
@@ -137,12 +157,21 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "message": "frames must be JSON"})
 
     async def extend(self) -> None:
-        verdict = await _in_thread_pool(
-            services.extend_by_key, session_key=self.session_key, user=self.user
-        )
+        self.reads_started += 1
+        seq = self.reads_started
+        try:
+            verdict = await _in_thread_pool(
+                services.extend_by_key, session_key=self.session_key, user=self.user
+            )
+        except store.StoreUnavailable:
+            self.schedule_retry()
+            return
         if verdict is None or verdict.expired:
             await self.recheck()
             return
+        if seq < self.read_applied or self.closing:
+            return
+        self.read_applied, self.verdict = seq, verdict
         await self.send_state(verdict, force=True)
         self.schedule(verdict)
 
@@ -187,12 +216,20 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         """Re-read and judge the session; end the socket if it ended. True if live."""
         if self.closing:
             return False
+        self.reads_started += 1
+        seq = self.reads_started
         stamps, outcome = await _in_thread_pool(
             _read_session, self.session_key, self.user
         )
-        if isinstance(outcome, str):
+        if outcome == STORE_DOWN:
+            self.schedule_retry()
+            return True
+        if isinstance(outcome, str):  # an end is final, whichever read saw it
             await self.expire(outcome)
             return False
+        if seq < self.read_applied or self.closing:
+            return True  # a newer read already decided
+        self.read_applied = seq
         if self.stamps is None and stamps is not None:
             await self.join(notify.session_group(stamps.record_id))
         self.stamps, self.verdict = stamps, outcome
@@ -249,6 +286,14 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             verdict.kind,
             deadline,
             verdict.warning_lead,
+        )
+
+    def schedule_retry(self) -> None:
+        """The store is down: keep the socket and the deadlines, read again soon."""
+        self.cancel_timer()
+        loop = asyncio.get_running_loop()
+        self.timer = loop.call_later(
+            STORE_RETRY * random.uniform(0.75, 1.25), self.wake, "retry", 0.0, 0.0
         )
 
     def cancel_timer(self) -> None:

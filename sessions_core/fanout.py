@@ -25,7 +25,8 @@ logger = logging.getLogger(__name__)
 
 # Join again well within channels-redis' group expiry (one day by default).
 REJOIN_EVERY = 3600.0
-RETRY_AFTER = 1.0
+RETRY_AFTER = 0.25
+RECONNECT_AFTER = 0.1
 # Group joins sent at once: a reconnect storm must not open a connection per tab.
 JOINS_AT_ONCE = 50
 
@@ -87,12 +88,13 @@ class Hub:
         self.wake.set()
         return self.round_done
 
-    def _rejoin(self) -> None:
+    def _rejoin(self, renew: bool = True) -> None:
         """Join every wanted group again, renewing its expiry in the layer."""
         self.joined.clear()
         for group in [notify.BROADCAST_GROUP, *self.tabs]:
             self._mark(group)
-        self.loop.call_later(REJOIN_EVERY, self._rejoin)
+        if renew:
+            self.loop.call_later(REJOIN_EVERY, self._rejoin)
 
     async def _reconcile(self) -> None:
         channel = await self.channel
@@ -141,9 +143,13 @@ class Hub:
         while True:
             try:
                 message = await self.layer.receive(channel)
-            except Exception:
-                logger.warning("the session channel failed; retrying", exc_info=True)
-                await asyncio.sleep(RETRY_AFTER)
+            except Exception as exc:
+                # The layer lost its connection. If Redis restarted empty, every
+                # group membership is gone: join them all again as soon as it
+                # answers, not at the hourly renewal.
+                logger.warning("the session channel failed (%s); rejoining", exc)
+                self._rejoin(renew=False)
+                await asyncio.sleep(RECONNECT_AFTER)
                 continue
             self._hand_out(message)
 

@@ -1,4 +1,11 @@
-"""Judge every request of a signed-in user against the session-lifetime policy."""
+"""Judge every request of a signed-in user against the session-lifetime policy.
+
+Two middlewares: ``SessionMiddleware`` replaces Django's, so that a session that
+ended while a request was running, or a store that is down, gets its own answer
+(the reason, or the outage page) instead of a 400 or a 500; and
+``SessionLifetimeMiddleware`` ends expired sessions, records activity and tells
+the next page why a session ended.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +13,51 @@ import time
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.sessions.backends.base import UpdateError
+from django.contrib.sessions.exceptions import SessionInterrupted
+from django.contrib.sessions.middleware import (
+    SessionMiddleware as DjangoSessionMiddleware,
+)
 from django.core import signing
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
 from django.utils.cache import patch_cache_control
 
-from . import selectors, services
+from . import selectors, services, store
 from .conf import app_settings
-from .models import SessionRecord
+from .models import digest_key
+from .outage import outage_response, wants_json
 from .receivers import CURRENT_RECORD_ATTR
 from .sessiondata import RECORD_KEY, read_stamps
+from .store import StoreUnavailable, Tombstone
 
 END_COOKIE_SALT = "sessions_core.end"
 END_COOKIE_MAX_AGE = 15 * 60
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's session middleware, for engines whose ends are final.
+
+    Use it in place of ``django.contrib.sessions.middleware.SessionMiddleware``
+    (checked by sessions_core.E009).
+    """
+
+    def process_response(self, request, response):
+        try:
+            return super().process_response(request, response)
+        except StoreUnavailable:
+            return outage_response(request)
+        except SessionInterrupted:
+            # The session ended while this request ran, and the end stands: say why.
+            request.sessions_core_end = _end_named_by_cookie(request)
+            ended = ended_response(request)
+            _set_end_cookie(ended, request.sessions_core_end)
+            return super().process_response(request, ended)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, StoreUnavailable):
+            return outage_response(request)
+        return None
 
 
 class SessionLifetimeMiddleware:
@@ -42,13 +81,19 @@ class SessionLifetimeMiddleware:
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.user.is_authenticated:
-            return self._judge_signed_in(request)
-        record = self._ended_record(request)
-        if record is not None:
-            request.sessions_core_end = record
+        try:
+            if request.user.is_authenticated:
+                return self._judge_signed_in(request)
+            end = _end_named_by_cookie(request)
+        except StoreUnavailable:
+            return outage_response(request)
+        except UpdateError:  # ended by another door while this request ran
+            request.sessions_core_end = _end_named_by_cookie(request)
+            return ended_response(request)
+        if end is not None:
+            request.sessions_core_end = end
             if not self._is_public(request):
-                return self._ended_response(request)
+                return ended_response(request)
         return None
 
     # --- signed-in requests ---------------------------------------------------------
@@ -67,7 +112,7 @@ class SessionLifetimeMiddleware:
             services.end_current(
                 request=request, record_id=stamps.record_id, reason=verdict.reason
             )
-            return self._ended_response(request)
+            return ended_response(request)
         if not self._is_background(request) and services.record_activity(
             request=request, stamps=stamps, idle=verdict.limits.idle, now=now
         ):
@@ -86,24 +131,6 @@ class SessionLifetimeMiddleware:
             match is not None and match.view_name in app_settings.BACKGROUND_URL_NAMES
         )
 
-    # --- requests whose session has ended -------------------------------------------
-
-    def _ended_record(self, request: HttpRequest) -> SessionRecord | None:
-        """Return the record of the session this browser's cookie named, if it ended.
-
-        A live record whose session is gone from the store (or no longer decodes,
-        after a secret-key change) is ended here, with the reason that fits.
-        """
-        cookie_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-        if not cookie_key:
-            return None
-        record = selectors.record_for_key(cookie_key)
-        if record is None:
-            return None
-        if record.is_live:
-            record = services.end_lost_session(record=record)
-        return record
-
     def _is_public(self, request: HttpRequest) -> bool:
         match = request.resolver_match
         return match is not None and match.view_name in {
@@ -112,32 +139,20 @@ class SessionLifetimeMiddleware:
             "sessions_core:status",
         }
 
-    def _ended_response(self, request: HttpRequest) -> HttpResponse:
-        record = request.sessions_core_end
-        reason = record.end_reason if record else ""
-        if _wants_json(request):
-            return JsonResponse(
-                {
-                    "authenticated": False,
-                    "reason": reason,
-                    "login_url": resolve_url(settings.LOGIN_URL),
-                },
-                status=401,
-            )
-        next_path = (
-            request.get_full_path() if request.method in {"GET", "HEAD"} else "/"
-        )
-        return redirect_to_login(next_path)
-
     # --- every response -------------------------------------------------------------
 
     def _finish(self, request, response: HttpResponse, key_at_start) -> None:
         session = request.session
-        record_id = session.get(RECORD_KEY) if request.user.is_authenticated else None
-        if record_id is not None:
-            if session.session_key and session.session_key != key_at_start:
-                services.rekey(record_id=record_id, session_key=session.session_key)
-            services.keep_latest_activity(request=request)
+        try:
+            record_id = (
+                session.get(RECORD_KEY) if request.user.is_authenticated else None
+            )
+            if record_id is not None:
+                if session.session_key and session.session_key != key_at_start:
+                    services.rekey(record_id=record_id, session_key=session.session_key)
+                services.keep_latest_activity(request=request)
+        except StoreUnavailable:
+            pass  # the session's save fails too, and SessionMiddleware says so
         if request.sessions_core_private or request.user.is_authenticated:
             patch_cache_control(response, no_store=True, private=True)
         end_cookie = app_settings.END_COOKIE
@@ -145,39 +160,81 @@ class SessionLifetimeMiddleware:
             if end_cookie in request.COOKIES:
                 response.delete_cookie(end_cookie)
         elif request.sessions_core_end is not None:
-            response.set_signed_cookie(
-                end_cookie,
-                str(request.sessions_core_end.pk),
-                salt=END_COOKIE_SALT,
-                max_age=END_COOKIE_MAX_AGE,
-                httponly=True,
-                samesite="Lax",
-                secure=settings.SESSION_COOKIE_SECURE,
-            )
+            _set_end_cookie(response, request.sessions_core_end)
 
 
-def _wants_json(request: HttpRequest) -> bool:
-    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
-        return True
-    accept = request.headers.get("Accept", "")
-    return "application/json" in accept and "text/html" not in accept
+def _end_named_by_cookie(request: HttpRequest) -> Tombstone | None:
+    """How the session this browser's cookie names ended, if it did.
+
+    Usually the store's tombstone, found by the read that loaded the session. A
+    session gone from the store (it expired, was purged, or the store lost it) is
+    looked up by its record, and a live record is ended here with the reason that
+    fits: so is one whose session no longer verifies after a secret-key change.
+    """
+    cookie_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not cookie_key:
+        return None
+    session = request.session
+    session_end = getattr(session, "end", None)
+    if session_end is None and session.session_key == cookie_key:
+        # Loaded by now; a session that ended after that read is read again.
+        session_end = store.read(digest_key(cookie_key)).end
+    if session_end is not None:
+        return session_end
+    record = selectors.record_for_key(cookie_key)
+    if record is None:
+        return None
+    if record.is_live:
+        # Django's get_user() flushed a session that loaded but did not verify.
+        unreadable = getattr(session, "loaded_data", False)
+        record = services.end_lost_session(record=record, unreadable=unreadable)
+    return Tombstone(record.end_reason, record.pk)
 
 
-def ended_record_for(request: HttpRequest) -> SessionRecord | None:
-    """Return the record of this browser's session that ended, for the login page.
+def ended_response(request: HttpRequest) -> HttpResponse:
+    """Send a browser whose session ended to sign in again (the reason follows)."""
+    end = getattr(request, "sessions_core_end", None)
+    if wants_json(request):
+        return JsonResponse(
+            {
+                "authenticated": False,
+                "reason": end.reason if end else "",
+                "login_url": resolve_url(settings.LOGIN_URL),
+            },
+            status=401,
+        )
+    next_path = request.get_full_path() if request.method in {"GET", "HEAD"} else "/"
+    return redirect_to_login(next_path)
+
+
+def _set_end_cookie(response: HttpResponse, end: Tombstone | None) -> None:
+    if end is None or not end.reason:
+        return
+    response.set_signed_cookie(
+        app_settings.END_COOKIE,
+        f"{end.reason}:{end.record_id or ''}",
+        salt=END_COOKIE_SALT,
+        max_age=END_COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+
+
+def end_notice_for(request: HttpRequest) -> Tombstone | None:
+    """How this browser's last session ended, for the sign-in and help pages.
 
     Found from this request (the middleware just ended or recognised it), or from
     the signed cookie the middleware set on the redirect: never from the URL.
     """
-    record = getattr(request, "sessions_core_end", None)
-    if record is not None:
-        return record
+    end = getattr(request, "sessions_core_end", None)
+    if end is not None:
+        return end
     try:
-        pk = request.get_signed_cookie(
+        value = request.get_signed_cookie(
             app_settings.END_COOKIE, salt=END_COOKIE_SALT, max_age=END_COOKIE_MAX_AGE
         )
     except (KeyError, signing.BadSignature, ValueError):
         return None
-    if not pk.isdigit():
-        return None
-    return SessionRecord.objects.ended().filter(pk=int(pk)).first()
+    reason, _, record_id = value.partition(":")
+    return Tombstone(reason, int(record_id) if record_id.isdigit() else None)

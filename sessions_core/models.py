@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .backends.base import digest_key
 from .reasons import CHOICES as REASON_CHOICES
 
-
-def digest_key(session_key: str) -> str:
-    """Return the SHA-256 hex digest by which logs and pages name a session."""
-    return hashlib.sha256(session_key.encode("utf-8", "surrogatepass")).hexdigest()
+__all__ = ["KeyVersion", "SessionEvent", "SessionRecord", "StoredSession", "digest_key"]
 
 
 class SessionRecordQuerySet(models.QuerySet):
@@ -24,13 +20,29 @@ class SessionRecordQuerySet(models.QuerySet):
         return self.filter(ended_at__isnull=False)
 
 
+class StoredSession(models.Model):
+    """A session's data, or the tombstone of its end (``backends.db``).
+
+    Keyed by the SHA-256 digest of the session key: the database never holds the
+    bearer token itself.
+    """
+
+    key_digest = models.CharField(max_length=64, primary_key=True)
+    data = models.TextField()
+    expire_date = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("stored session")
+
+    def __str__(self) -> str:
+        return self.key_digest[:10]
+
+
 class SessionRecord(models.Model):
     """One signed-in session, from sign-in to its end and the end's reason.
 
-    ``session_key`` is the only way to reach the session in its store (cache keys
-    cannot be searched by user), so it is kept here exactly as ``django_session``
-    keeps it, but it is never shown, logged or put in a form: pages and logs use
-    ``key_digest``.
+    The session is reached in its store by ``key_digest`` alone: no table keeps the
+    session key, the bearer token, so a database dump signs nobody in.
     """
 
     user = models.ForeignKey(
@@ -38,7 +50,6 @@ class SessionRecord(models.Model):
         on_delete=models.CASCADE,
         related_name="session_records",
     )
-    session_key = models.CharField(max_length=40, editable=False)
     key_digest = models.CharField(_("key digest"), max_length=64, db_index=True)
     signed_in_at = models.DateTimeField(_("signed in"))
     last_active_at = models.DateTimeField(_("last active"))

@@ -75,10 +75,8 @@ async def send_collected(outbox: list[tuple[list[str], dict]]) -> None:
     for groups, message in outbox:
         try:
             await send_to_groups(groups, message)
-        except Exception:  # as send_sync: the end is recorded all the same
-            logger.warning(
-                "could not notify %d session group(s)", len(groups), exc_info=True
-            )
+        except Exception as exc:  # as send_sync: the end is recorded all the same
+            logger.warning("could not notify %d session group(s): %s", len(groups), exc)
 
 
 def send_sync(groups: Iterable[str], message: dict) -> None:
@@ -92,7 +90,5 @@ def send_sync(groups: Iterable[str], message: dict) -> None:
         return
     try:
         async_to_sync(send_to_groups)(groups, message)
-    except Exception:  # the end is recorded; tabs still learn it at their backstop
-        logger.warning(
-            "could not notify %d session group(s)", len(groups), exc_info=True
-        )
+    except Exception as exc:  # the end is recorded; tabs learn it at their backstop
+        logger.warning("could not notify %d session group(s): %s", len(groups), exc)

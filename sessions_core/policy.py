@@ -144,14 +144,22 @@ def retire_at(*, now: float, grace: float) -> float:
 
 
 def classify_lost_session(
-    *, signed_in: float, last_active: float, now: float, limits: Limits
+    *,
+    signed_in: float,
+    last_active: float,
+    now: float,
+    limits: Limits,
+    unreadable: bool = False,
 ) -> EndReason:
-    """Name why a live record's session vanished or no longer decodes.
+    """Name why a live record's session vanished from its store or cannot be used.
 
-    If its own limits had passed, that is the reason; otherwise the store lost it or
-    the secret key that signed it is gone, which users hear as ``key_rotated``.
+    If its own limits had passed, that is the reason. Otherwise a session that
+    no longer verifies (its secret key is gone) ended by a key rotation, and one
+    that is simply gone was lost by the store (an outage that lost data).
     """
     verdict = judge(
         signed_in=signed_in, last_active=last_active, now=now, limits=limits
     )
-    return verdict.reason if verdict.expired else EndReason.KEY_ROTATED
+    if verdict.expired:
+        return verdict.reason
+    return EndReason.KEY_ROTATED if unreadable else EndReason.STORE_LOST

@@ -15,6 +15,8 @@ class EndReason(StrEnum):
     CONCURRENT = "concurrent"
     PASSWORD_CHANGED = "password_changed"
     LOGOUT = "logout"
+    REMOTE_LOGOUT = "remote_logout"
+    STORE_LOST = "store_lost"
 
     @property
     def label(self) -> str:
@@ -34,6 +36,8 @@ _LABELS = {
     EndReason.CONCURRENT: _("Signed in on another device"),
     EndReason.PASSWORD_CHANGED: _("Password changed"),
     EndReason.LOGOUT: _("Signed out"),
+    EndReason.REMOTE_LOGOUT: _("Signed out from another device"),
+    EndReason.STORE_LOST: _("Session lost by the server"),
 }
 
 _MESSAGES = {
@@ -62,6 +66,14 @@ _MESSAGES = {
         "Sign in with the new password."
     ),
     EndReason.LOGOUT: _("You signed out. See you soon."),
+    EndReason.REMOTE_LOGOUT: _(
+        "You were signed out from another of your devices, on its list of "
+        "signed-in devices. If that wasn't you, change your password."
+    ),
+    EndReason.STORE_LOST: _(
+        "We're sorry: our servers lost this session during a technical problem. "
+        "Your account and your money are safe; please sign in again."
+    ),
 }
 
 CHOICES = [(reason.value, _LABELS[reason]) for reason in EndReason]

@@ -7,7 +7,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
-from . import services
+from . import services, store
 from .models import SessionRecord
 from .reasons import EndReason
 from .sessiondata import RECORD_KEY
@@ -36,7 +36,7 @@ def _logout(sender, request, user, **kwargs):
     if record is not None:
         services.end_sessions(records=[record], reason=EndReason.LOGOUT)
         # The sign-in page that follows says "you signed out".
-        request.sessions_core_end = record
+        request.sessions_core_end = store.Tombstone(EndReason.LOGOUT.value, record.pk)
 
 
 User = get_user_model()

@@ -87,14 +87,17 @@ def purge_retired(*, versions: list[int], limit: int) -> tuple[int, int]:
     retired = (
         SessionRecord.objects.live().filter(key_version__in=versions).order_by("pk")
     )
-    keyed = list(retired.values_list("pk", "session_key")[:limit])
+    keyed = list(retired.values_list("pk", "key_digest")[:limit])
     if not keyed:
         return 0, 0
-    store.delete_many([key for _, key in keyed])
     # The first `limit` retired live ids are exactly those in their own range.
     in_batch = {"pk__gte": keyed[0][0], "pk__lte": keyed[-1][0]}
     ended_at = to_datetime(time.time())
     reason = EndReason.KEY_ROTATED
+    # The store first: a purge that dies between the two leaves live records whose
+    # sessions are gone, and the next run finds and ends them. Readers in between
+    # refuse the session already (its key version is retired) with the same reason.
+    store.delete_many([digest for _, digest in keyed])
     with transaction.atomic():
         ended = retired.filter(**in_batch).update(
             ended_at=ended_at, end_reason=reason.value

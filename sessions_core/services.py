@@ -64,12 +64,10 @@ def start_session(*, request: HttpRequest, user) -> SessionRecord:
     session = request.session
     if session.session_key is None:
         session.save()
-    limits = selectors.limits_for(user)
     user_agent = request.META.get("HTTP_USER_AGENT", "")[:400]
     ip = client_ip(request, app_settings.TRUSTED_PROXIES)
     record = SessionRecord.objects.create(
         user=user,
-        session_key=session.session_key,
         key_digest=digest_key(session.session_key),
         signed_in_at=to_datetime(now),
         last_active_at=to_datetime(now),
@@ -81,8 +79,6 @@ def start_session(*, request: HttpRequest, user) -> SessionRecord:
     write_stamps(
         session, record_id=record.pk, signed_in=now, key_version=record.key_version
     )
-    # The store and the cookie drop the session at the absolute deadline, not later.
-    session.set_expiry(to_datetime(now + limits.absolute))
     log_event(kind=SessionEvent.Kind.START, user=user, record=record, ip=ip)
     logger.info("session %s started for user %s", record.short_digest, user.pk)
     enforce_session_cap(user=user, keep=record)
@@ -112,11 +108,19 @@ def enforce_session_cap(*, user, keep: SessionRecord) -> None:
         end_sessions(records=excess, reason=EndReason.CONCURRENT)
 
 
-def rekey(*, record_id: int, session_key: str) -> None:
-    """Follow a session whose key was cycled (sign-in, password change)."""
-    SessionRecord.objects.filter(pk=record_id).exclude(session_key=session_key).update(
-        session_key=session_key, key_digest=digest_key(session_key)
-    )
+def rekey(*, record_id: int, session_key: str) -> bool:
+    """Follow a session whose key was cycled (sign-in, password change).
+
+    If the session ended while its key moved, the end is written over the new key
+    too (``end_sessions`` ended the key the record named then). False if it ended.
+    """
+    digest = digest_key(session_key)
+    if SessionRecord.objects.live().filter(pk=record_id).update(key_digest=digest):
+        return True
+    record = SessionRecord.objects.filter(pk=record_id).first()
+    if record is not None and record.key_digest != digest:
+        store.end({digest: store.Tombstone(record.end_reason, record.pk)})
+    return False
 
 
 # --- Activity --------------------------------------------------------------------
@@ -162,7 +166,7 @@ def keep_latest_activity(*, request: HttpRequest) -> None:
     session = request.session
     if not session.modified or session.session_key is None:
         return
-    stored = read_stamps(store.load(session.session_key))
+    stored = read_stamps(store.read(digest_key(session.session_key)).data or {})
     mine = read_stamps(session)
     if stored and mine and stored.last_active > mine.last_active:
         session[LAST_ACTIVE_KEY] = stored.last_active
@@ -216,15 +220,19 @@ def end_sessions(
     by=None,
     ip=None,
 ) -> int:
-    """End live sessions: delete them from the store, record why, tell their tabs.
+    """End live sessions: write the end into the store, record why, tell the tabs.
 
+    The end goes first where every reader looks, the store: from then on the
+    session loads as ended with its reason, and no save can revive it. Then the
+    records, the audit log, ``session_ended`` and the open tabs. If the store is
+    down, ``StoreUnavailable`` is raised and nothing is recorded: nothing ended.
     Idempotent: records already ended are left as they are. Returns how many ended.
     """
     records = [record for record in records if record.ended_at is None]
     if not records:
         return 0
     reason = EndReason(reason)
-    store.delete_many([record.session_key for record in records])
+    store.end({r.key_digest: store.Tombstone(reason.value, r.pk) for r in records})
     ended_at = to_datetime(time.time())
     with transaction.atomic():
         still_live = _mark_ended(
@@ -244,6 +252,7 @@ def end_sessions(
             )
             for record in ended
         )
+    _end_moved_keys(ended, reason=reason)
     for record in ended:
         record.ended_at, record.end_reason, record.ended_by = ended_at, reason.value, by
         session_ended.send(sender=SessionRecord, reason=reason, record=record, by=by)
@@ -253,6 +262,25 @@ def end_sessions(
         notify.ended_message(reason.value),
     )
     return len(ended)
+
+
+def _end_moved_keys(records: list[SessionRecord], *, reason: EndReason) -> None:
+    """End the new key of a session whose key moved while it was being ended.
+
+    A key change (``rekey``) that lands before the records were marked is seen
+    here; one that lands after finds the record ended and ends its key itself.
+    """
+    known = {record.pk: record.key_digest for record in records}
+    moved = SessionRecord.objects.filter(pk__in=list(known)).values_list(
+        "pk", "key_digest"
+    )
+    store.end(
+        {
+            digest: store.Tombstone(reason.value, pk)
+            for pk, digest in moved
+            if digest != known[pk]
+        }
+    )
 
 
 def _mark_ended(*, ids: list[int], reason: EndReason, by, at: datetime) -> set[int]:
@@ -280,18 +308,21 @@ def end_current(*, request: HttpRequest, record_id: int, reason: EndReason) -> N
         )
     # logout() sends user_logged_out and flushes what is left of the session.
     auth.logout(request)
-    # The response tells the browser which record ended (SessionLifetimeMiddleware).
-    request.sessions_core_end = record
+    # The response tells the browser why it ended (SessionLifetimeMiddleware).
+    request.sessions_core_end = store.Tombstone(reason.value, record_id)
 
 
-def end_lost_session(*, record: SessionRecord) -> SessionRecord:
-    """End a live record whose session vanished from the store or no longer decodes."""
+def end_lost_session(
+    *, record: SessionRecord, unreadable: bool = False
+) -> SessionRecord:
+    """End a live record whose session vanished from the store or cannot be used."""
     verdict = selectors.record_verdict(record)
     reason = policy.classify_lost_session(
         signed_in=record.signed_in_at.timestamp(),
         last_active=record.last_active_at.timestamp(),
         now=time.time(),
         limits=selectors.limits_for(record.user),
+        unreadable=unreadable,
     )
     if verdict.expired and verdict.reason is EndReason.KEY_ROTATED:
         reason = EndReason.KEY_ROTATED

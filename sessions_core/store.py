@@ -1,53 +1,49 @@
-"""Reach sessions in the configured session store by key."""
+"""Reach sessions in the configured session store: by key for a browser's own
+session, by digest for everything that starts from a record.
+"""
 
 from __future__ import annotations
 
-import logging
 from importlib import import_module
 
 from django.conf import settings
-from django.contrib.sessions.backends.base import SessionBase
-from django.core.cache import caches
 
-logger = logging.getLogger(__name__)
+from .backends.base import (
+    Entry,
+    FinalSessionStore,
+    StoreUnavailable,
+    Tombstone,
+    digest_key,
+)
+
+__all__ = ["Entry", "StoreUnavailable", "Tombstone", "engine", "session_store"]
 
 
-def session_store(session_key: str | None = None) -> SessionBase:
-    engine = import_module(settings.SESSION_ENGINE)
-    return engine.SessionStore(session_key)
+def engine() -> type[FinalSessionStore]:
+    """The configured engine's SessionStore class (checked by sessions_core.E008)."""
+    return import_module(settings.SESSION_ENGINE).SessionStore
+
+
+def session_store(session_key: str | None = None) -> FinalSessionStore:
+    return engine()(session_key)
+
+
+def read(digest: str) -> Entry:
+    """The session or the tombstone under ``digest``, in one read."""
+    return engine().read(digest)
 
 
 def load(session_key: str) -> dict:
-    """Return the session's data; empty if it is gone or no longer decodes."""
-    return dict(session_store(session_key).load())
+    """A session's data by its key; empty if it is gone or ended."""
+    return read(digest_key(session_key)).data or {}
 
 
-def delete_many(session_keys: list[str]) -> None:
-    """Remove sessions from every layer of their store, in as few round trips as
-    the engine allows: one multi-key delete for the cache, one query for the
-    database, a loop only for engines this module does not know.
-    """
-    if not session_keys:
-        return
-    empty = session_store()
-    store_class = empty.__class__
-    prefix = getattr(store_class, "cache_key_prefix", None)
-    has_model = hasattr(store_class, "get_model_class")
-    if prefix is None and not has_model:
-        for key in session_keys:
-            session_store(key).delete(key)
-        return
-    if prefix is not None:
-        # The cache the engine itself uses (sessions_core.backends.cache shares one).
-        cache = getattr(empty, "_cache", None) or caches[settings.SESSION_CACHE_ALIAS]
-        keys = [prefix + key for key in session_keys]
-        redis_client = getattr(getattr(cache, "client", None), "get_client", None)
-        if redis_client is not None:
-            # django-redis: UNLINK frees the memory in the background, unlike DEL.
-            redis_client(write=True).unlink(*(cache.make_key(key) for key in keys))
-        else:
-            cache.delete_many(keys)
-    if has_model:
-        store_class.get_model_class().objects.filter(
-            session_key__in=session_keys
-        ).delete()
+def end(ends: dict[str, Tombstone]) -> None:
+    """Write each end over its session: every later read sees it, no save undoes it."""
+    engine().end_keys(ends)
+
+
+def delete_many(digests: list[str]) -> None:
+    """Remove sessions (their records already say how they ended)."""
+    if digests:
+        engine().delete_digests(digests)

@@ -13,18 +13,18 @@ from datetime import timedelta
 from celery import shared_task
 from django.db import DatabaseError
 from django.utils import timezone
-from redis.exceptions import RedisError
 
 from . import keyring, rotation, selectors, services, store
 from .conf import app_settings
 from .models import KeyVersion, SessionEvent, SessionRecord
 from .reasons import EndReason
+from .store import StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
 RETRY = {
     "acks_late": True,
-    "autoretry_for": (RedisError, DatabaseError, ConnectionError),
+    "autoretry_for": (StoreUnavailable, DatabaseError, ConnectionError),
     "retry_backoff": True,
     "retry_backoff_max": 60,
     "max_retries": 10,
@@ -76,10 +76,13 @@ def sweep_expired_sessions(
         verdict = selectors.record_verdict(record, now=now)
         if verdict.expired:
             by_reason.setdefault(verdict.reason, []).append(record)
-        elif not selectors.session_still_valid(
-            store.load(record.session_key), record.user
-        ):
-            services.end_lost_session(record=record)
+            continue
+        entry = store.read(record.key_digest)
+        if entry.end is not None:
+            # Ended in the store, but the record was not marked (a crash between).
+            ended += services.end_sessions(records=[record], reason=entry.end.reason)
+        elif not selectors.session_still_valid(entry.data or {}, record.user):
+            services.end_lost_session(record=record, unreadable=entry.data is not None)
             ended += 1
     for reason, group in by_reason.items():
         ended += services.end_sessions(records=group, reason=reason)

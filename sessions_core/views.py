@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
-from .middleware import ended_record_for
+from .middleware import end_notice_for
 from .models import SessionRecord
 from .reasons import EndReason
 from .sessiondata import RECORD_KEY
@@ -36,9 +36,9 @@ def status(request: HttpRequest) -> JsonResponse:
     """Seconds left to each limit. Background traffic: never counts as activity."""
     verdict = getattr(request, "sessions_core_verdict", None)
     if not request.user.is_authenticated or verdict is None:
-        record = getattr(request, "sessions_core_end", None)
+        end = getattr(request, "sessions_core_end", None)
         return JsonResponse(
-            {"authenticated": False, "reason": record.end_reason if record else ""}
+            {"authenticated": False, "reason": end.reason if end else ""}
         )
     return JsonResponse(_verdict_json(verdict))
 
@@ -63,7 +63,7 @@ def help_session_expired(request: HttpRequest):
     return render(
         request,
         "sessions_core/help.html",
-        {"reasons": list(EndReason), "record": ended_record_for(request)},
+        {"reasons": list(EndReason), "session_end": _end_reason(request)},
     )
 
 
@@ -101,7 +101,8 @@ def end_session(request: HttpRequest, record_id: int):
             request=request, record_id=record.pk, reason=EndReason.LOGOUT
         )
         return redirect("login")
-    services.end_sessions(records=[record], reason=EndReason.LOGOUT)
+    # The other device hears that it was signed out from here, not that it did it.
+    services.end_sessions(records=[record], reason=EndReason.REMOTE_LOGOUT)
     return redirect("sessions_core:mine")
 
 
@@ -111,9 +112,17 @@ def end_other_sessions(request: HttpRequest):
     services.end_other_sessions(
         user=request.user,
         keep_record_id=request.session.get(RECORD_KEY),
-        reason=EndReason.LOGOUT,
+        reason=EndReason.REMOTE_LOGOUT,
     )
     return redirect("sessions_core:mine")
+
+
+def _end_reason(request: HttpRequest) -> EndReason | None:
+    end = end_notice_for(request)
+    try:
+        return EndReason(end.reason) if end else None
+    except ValueError:
+        return None
 
 
 class LoginView(auth_views.LoginView):
@@ -123,8 +132,7 @@ class LoginView(auth_views.LoginView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        record = ended_record_for(self.request)
-        context["session_end"] = EndReason(record.end_reason) if record else None
+        context["session_end"] = _end_reason(self.request)
         return context
 
 

@@ -21,7 +21,7 @@ def redis_stack(redis_url):
                 "KEY_PREFIX": "bankdemo-test",
             }
         },
-        "SESSION_ENGINE": "sessions_core.backends.cache",
+        "SESSION_ENGINE": "sessions_core.backends.redis",
         "CHANNEL_LAYERS": {
             "default": {
                 "BACKEND": "channels_redis.core.RedisChannelLayer",

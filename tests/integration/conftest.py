@@ -64,7 +64,7 @@ def redis_sessions(redis_url, settings):
             "KEY_PREFIX": "bankdemo-test",
         }
     }
-    settings.SESSION_ENGINE = "sessions_core.backends.cache"
+    settings.SESSION_ENGINE = "sessions_core.backends.redis"
     yield redis_url
     caches["default"].close()
 

@@ -96,7 +96,8 @@ def test_sign_out_one_other_device(engine, sign_in_as, alice):
         SessionRecord.objects.live().filter(user=alice).order_by("-pk").first()
     )
     assert here.post(f"/sessions/{phone_record.pk}/end/").status_code == 302
-    assert_ended(phone, "logout")
+    # The phone hears it was signed out from elsewhere, not that it signed out.
+    assert_ended(phone, "remote_logout")
     assert here.get("/").status_code == 200
 
 
@@ -104,8 +105,8 @@ def test_sign_out_all_other_devices(engine, sign_in_as, alice):
     here, a, b = sign_in_as("alice"), sign_in_as("alice"), sign_in_as("alice")
     here.post("/sessions/end-others/")
     assert here.get("/").status_code == 200
-    assert_ended(a, "logout")
-    assert_ended(b, "logout")
+    assert_ended(a, "remote_logout")
+    assert_ended(b, "remote_logout")
 
 
 def test_someone_elses_session_is_a_404(engine, sign_in_as, bob):

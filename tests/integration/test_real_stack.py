@@ -12,7 +12,7 @@ from django.core.cache import caches
 
 from bankdemo.celery import app as celery_app
 from sessions_core import tasks
-from sessions_core.models import SessionRecord
+from sessions_core.models import SessionRecord, digest_key
 from tests.conftest import switch_broker
 
 pytestmark = pytest.mark.redis
@@ -27,23 +27,28 @@ def test_django_redis_cache_round_trip(redis_sessions):
     assert cache.get("greeting") is None
 
 
-def test_session_engine_shares_one_cache_object_across_contexts(redis_sessions):
+def test_session_engine_shares_one_redis_client_across_contexts(redis_sessions):
     """Django hands each context its own cache object; a websocket kept one each."""
     import contextvars
 
     from sessions_core import store
+    from sessions_core.backends import redis as redis_engine
 
-    def new_session() -> str:
+    def new_session():
         session = store.session_store()
         session["n"] = 1
         session.create()
-        return session
+        return session, redis_engine.client()
 
-    a, b = (contextvars.Context().run(new_session) for _ in range(2))
-    assert a._cache is b._cache
-    assert contextvars.Context().run(caches.__getitem__, "default") is not a._cache
+    (a, client_a), (b, client_b) = (
+        contextvars.Context().run(new_session) for _ in range(2)
+    )
+    assert client_a is client_b
+    assert (
+        contextvars.Context().run(caches.__getitem__, "default") is not client_a.cache
+    )
     assert store.load(a.session_key) == {"n": 1}
-    store.delete_many([a.session_key, b.session_key])
+    store.delete_many([digest_key(a.session_key), digest_key(b.session_key)])
     assert store.load(a.session_key) == store.load(b.session_key) == {}
 
 

@@ -69,21 +69,37 @@ def test_e006_no_channel_layer(settings, layers):
     assert ids(checks.check_stores()) == ["sessions_core.E006"]
 
 
-@override_settings(SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies")
-def test_e007_signed_cookie_sessions_refused():
+@pytest.mark.parametrize(
+    "engine",
+    [
+        "django.contrib.sessions.backends.signed_cookies",
+        "django.contrib.sessions.backends.db",
+        "django.contrib.sessions.backends.cache",
+    ],
+)
+def test_e007_engines_whose_ends_are_not_final_refused(settings, engine):
+    settings.SESSION_ENGINE = engine
     assert ids(checks.check_stores()) == ["sessions_core.E007"]
 
 
-def test_w003_shared_cache_engine_on_a_backend_not_known_thread_safe(settings):
-    settings.SESSION_ENGINE = "sessions_core.backends.cache"
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.memcached.PyLibMCCache"}
-    }
-    assert ids(checks.check_stores()) == ["sessions_core.W003"]
+def test_e008_redis_engine_needs_a_django_redis_cache(settings):
+    settings.SESSION_ENGINE = "sessions_core.backends.redis"
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     }
+    assert ids(checks.check_stores()) == ["sessions_core.E008"]
+    settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache"}}
     assert ids(checks.check_stores()) == []
+
+
+def test_e009_django_session_middleware_instead_of_ours(settings):
+    settings.MIDDLEWARE = [
+        "django.contrib.sessions.middleware.SessionMiddleware"
+        if m == "sessions_core.middleware.SessionMiddleware"
+        else m
+        for m in settings.MIDDLEWARE
+    ]
+    assert ids(checks.check_middleware()) == ["sessions_core.E009"]
 
 
 def test_bankdemo_e001_demo_secret_key_refused_for_deployment(settings):

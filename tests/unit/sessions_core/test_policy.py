@@ -107,9 +107,16 @@ def test_activity_is_due_only_after_the_window():
     assert policy.activity_due(last_recorded=T0, now=T0 + 30, idle=600)
 
 
-def test_lost_session_within_limits_is_reported_as_key_rotated():
+def test_lost_session_within_limits_is_reported_as_lost_by_the_store():
     reason = policy.classify_lost_session(
         signed_in=T0, last_active=T0 + 10, now=T0 + 20, limits=LIMITS
+    )
+    assert reason is EndReason.STORE_LOST
+
+
+def test_unreadable_session_within_limits_is_reported_as_key_rotated():
+    reason = policy.classify_lost_session(
+        signed_in=T0, last_active=T0 + 10, now=T0 + 20, limits=LIMITS, unreadable=True
     )
     assert reason is EndReason.KEY_ROTATED
 

@@ -1,0 +1,242 @@
+"""What every sessions_core session engine guarantees, whatever it stores in.
+
+Django's engines are keyed by the raw session key and treat an end as a delete.
+That is not enough for a bank (shared/LESSONS.md, 2026-11-25):
+
+- **An end is final.** Ending a session writes a *tombstone* (the reason and the
+  record) over its data. Loading a session reads data or tombstone in one read, so
+  every reader sees the end the moment it is written, with its reason. A save
+  writes only if the session is still there and not ended (compare-and-set), so no
+  slow request can bring an ended session back. ``cycle_key`` moves a live session
+  to its new key in one step, and carries a tombstone over instead of the data.
+- **The store never holds a bearer token.** Entries are keyed by the SHA-256 digest
+  of the session key: a dump of the store (or of the database) signs nobody in.
+- **Down is not gone.** A store that cannot be reached raises ``StoreUnavailable``;
+  Django's engines return an empty session instead, and the cookie is deleted.
+- **The cookie has no Expires.** The server decides when a session ends; a browser
+  that kept the cookie past a deadline comes back to hear why.
+
+A subclass implements the six storage primitives at the bottom, all by digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import CreateError, SessionBase, UpdateError
+from django.utils.module_loading import import_string
+
+# Stored values that start with this are tombstones, never session data (session
+# data is a JSON object and starts with "{").
+TOMBSTONE_MARK = "!"
+
+
+def digest_key(session_key: str) -> str:
+    """The SHA-256 hex digest by which stores, records and logs name a session."""
+    return hashlib.sha256(session_key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _serializer():
+    return import_string(settings.SESSION_SERIALIZER)()
+
+
+class StoreUnavailable(Exception):
+    """The session store could not be reached: an outage, not an end."""
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """What is left of an ended session in its store: why, and which record."""
+
+    reason: str
+    record_id: int | None
+
+    def encode(self) -> str:
+        return TOMBSTONE_MARK + json.dumps(
+            {"reason": self.reason, "record": self.record_id}
+        )
+
+    @classmethod
+    def decode(cls, stored: str) -> Tombstone:
+        try:
+            fields = json.loads(stored[len(TOMBSTONE_MARK) :])
+            return cls(reason=str(fields["reason"]), record_id=fields.get("record"))
+        except (ValueError, KeyError, TypeError):
+            return cls(reason="", record_id=None)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One read of a stored session: its data, or the tombstone of its end."""
+
+    data: dict | None = None
+    end: Tombstone | None = None
+
+
+class FinalSessionStore(SessionBase):
+    """A session engine whose ends are final (see the module docstring)."""
+
+    # Set by load(): the end this store found instead of data, if any, and whether
+    # it found data (a session Django's auth may still flush if it fails to verify).
+    end: Tombstone | None = None
+    loaded_data: bool = False
+
+    # --- Django's SessionBase interface ---------------------------------------------
+
+    def load(self) -> dict:
+        self.end = None
+        key = self.session_key
+        entry = self.read(digest_key(key)) if key else Entry()
+        self.loaded_data = entry.data is not None
+        if entry.data is not None:
+            return entry.data
+        # Gone or ended: a later save must make a new key, never reuse this one.
+        self.end = entry.end
+        self._session_key = None
+        return {}
+
+    def exists(self, session_key: str) -> bool:
+        return bool(session_key) and self.read(digest_key(session_key)).data is not None
+
+    def create(self) -> None:
+        for _ in range(100):
+            self._session_key = self._get_new_session_key()
+            try:
+                self.save(must_create=True)
+            except CreateError:
+                continue
+            self.modified = True
+            return
+        raise StoreUnavailable("could not create a new session key")
+
+    def save(self, must_create: bool = False) -> None:
+        if self.session_key is None:
+            return self.create()
+        digest = digest_key(self.session_key)
+        payload = self._encode(self._get_session(no_load=must_create))
+        ttl = self.get_expiry_age()
+        if must_create:
+            if not self.write_new(digest, payload, ttl):
+                raise CreateError
+        elif not self.write_if_live(digest, payload, ttl):
+            # Ended or gone meanwhile: the end stands (SessionMiddleware turns this
+            # into SessionInterrupted; sessions_core's middleware into the reason).
+            raise UpdateError
+
+    def delete(self, session_key: str | None = None) -> None:
+        session_key = session_key or self.session_key
+        if session_key:
+            self.delete_digests([digest_key(session_key)])
+
+    def cycle_key(self) -> None:
+        """Give the session a new key, unless it ended meanwhile.
+
+        A live session moves to the new key in one step; an ended one leaves its
+        tombstone under the new key too, so the browser that gets the new cookie is
+        told why, and nothing signs in under it.
+        """
+        data = self._session
+        old = self.session_key
+        if not old:
+            return super().cycle_key()
+        for _ in range(100):
+            new = self._get_new_session_key()
+            moved = self.move(
+                digest_key(old),
+                digest_key(new),
+                self._encode(data),
+                self.get_expiry_age(),
+            )
+            if moved is None:  # the new key was taken: try another
+                continue
+            self._session_key = new
+            if isinstance(moved, Tombstone):
+                self.end, self._session_cache = moved, {}
+            else:
+                self._session_cache = data
+            self.modified = True
+            return
+        raise StoreUnavailable("could not create a new session key")
+
+    def get_expire_at_browser_close(self) -> bool:
+        return True
+
+    def get_expiry_age(self, **kwargs) -> int:
+        # How long the store keeps a session after its last save. The policy ends
+        # it sooner; this only bounds what an abandoned session costs.
+        return settings.SESSION_COOKIE_AGE
+
+    @classmethod
+    def clear_expired(cls) -> None:
+        cls.delete_expired()
+
+    # --- helpers --------------------------------------------------------------------
+
+    @staticmethod
+    def _encode(data: dict) -> str:
+        return _serializer().dumps(data).decode()
+
+    @classmethod
+    def decode_entry(cls, stored: str | bytes | None) -> Entry:
+        """Turn a stored value into data or a tombstone; garbage reads as gone."""
+        if stored is None:
+            return Entry()
+        if isinstance(stored, bytes):
+            stored = stored.decode(errors="replace")
+        if stored.startswith(TOMBSTONE_MARK):
+            return Entry(end=Tombstone.decode(stored))
+        try:
+            data = _serializer().loads(stored.encode())
+        except ValueError:
+            return Entry()
+        return Entry(data=data) if isinstance(data, dict) else Entry()
+
+    @classmethod
+    def end_keys(cls, ends: dict[str, Tombstone]) -> None:
+        """Write each tombstone over its digest (live, gone or already ended)."""
+        if ends:
+            cls.write_tombstones({d: end.encode() for d, end in ends.items()})
+
+    # --- storage primitives, by digest ------------------------------------------------
+
+    @classmethod
+    def read(cls, digest: str) -> Entry:
+        """Return the entry stored under ``digest`` in one read."""
+        raise NotImplementedError
+
+    @classmethod
+    def write_new(cls, digest: str, payload: str, ttl: int) -> bool:
+        """Store ``payload`` only if nothing is stored under ``digest``."""
+        raise NotImplementedError
+
+    @classmethod
+    def write_if_live(cls, digest: str, payload: str, ttl: int) -> bool:
+        """Store ``payload`` only over live data (never over a tombstone or nothing)."""
+        raise NotImplementedError
+
+    @classmethod
+    def move(
+        cls, old: str, new: str, payload: str, ttl: int
+    ) -> bool | Tombstone | None:
+        """In one step: if ``old`` holds live data, store ``payload`` under ``new``
+        and delete ``old`` (True); if ``old`` holds a tombstone, copy it to ``new``
+        (the Tombstone); if ``old`` holds nothing, store ``payload`` under ``new``
+        (True). None if ``new`` was taken.
+        """
+        raise NotImplementedError
+
+    @classmethod
+    def write_tombstones(cls, tombstones: dict[str, str]) -> None:
+        """Store each encoded tombstone under its digest, whatever is there."""
+        raise NotImplementedError
+
+    @classmethod
+    def delete_digests(cls, digests: list[str]) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def delete_expired(cls) -> None:
+        """Remove entries past their time (stores that expire keys need nothing)."""

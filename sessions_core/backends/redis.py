@@ -1,0 +1,151 @@
+"""Sessions in Redis, with ends that are final (see ``backends.base``).
+
+    SESSION_ENGINE = "sessions_core.backends.redis"
+    SESSION_CACHE_ALIAS = "default"   # a django-redis cache: its connection pool
+
+Each compare-and-set is one Lua script, so it is atomic in Redis: no save can land
+between the check and the write. The process shares one client (and its pool)
+between every thread and every open websocket: Django hands each async context
+its own cache object, and a client per open tab cost 17 KiB (bench/websockets.py).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from redis.exceptions import RedisError
+
+from .base import TOMBSTONE_MARK, Entry, FinalSessionStore, StoreUnavailable, Tombstone
+
+KEY_PREFIX = "sessions_core:"
+
+# KEYS[1]: the session. ARGV: payload, ttl, the tombstone mark.
+_WRITE_IF_LIVE = """
+local current = redis.call('GET', KEYS[1])
+if not current or string.sub(current, 1, 1) == ARGV[3] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
+
+# KEYS: old, new. ARGV: payload, ttl, the tombstone mark.
+_MOVE = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local current = redis.call('GET', KEYS[1])
+if current and string.sub(current, 1, 1) == ARGV[3] then
+  redis.call('SET', KEYS[2], current, 'EX', ARGV[2])
+  return current
+end
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+if current then redis.call('DEL', KEYS[1]) end
+return 1
+"""
+
+
+class _Client:
+    """This process's Redis client for the session cache, and its scripts."""
+
+    def __init__(self, alias: str):
+        cache = caches.create_connection(alias)
+        get_client = getattr(getattr(cache, "client", None), "get_client", None)
+        if get_client is None:
+            raise StoreUnavailable(
+                f"SESSION_CACHE_ALIAS '{alias}' is not a django-redis cache; "
+                "sessions_core.backends.redis needs one."
+            )
+        self.cache = cache
+        self.redis = get_client(write=True)
+        self.write_if_live = self.redis.register_script(_WRITE_IF_LIVE)
+        self.move = self.redis.register_script(_MOVE)
+
+    def key(self, digest: str) -> str:
+        return self.cache.make_key(KEY_PREFIX + digest)
+
+
+_clients: dict[str, _Client] = {}
+
+
+def client() -> _Client:
+    alias = settings.SESSION_CACHE_ALIAS
+    try:
+        return _clients[alias]
+    except KeyError:
+        # A race here only builds a second client; either works.
+        return _clients.setdefault(alias, _Client(alias))
+
+
+@receiver(setting_changed)
+def _forget_clients(*, setting: str, **kwargs) -> None:
+    if setting in {"CACHES", "SESSION_CACHE_ALIAS"}:
+        _clients.clear()
+
+
+class SessionStore(FinalSessionStore):
+    @classmethod
+    def read(cls, digest: str) -> Entry:
+        c = client()
+        try:
+            return cls.decode_entry(c.redis.get(c.key(digest)))
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    @classmethod
+    def write_new(cls, digest: str, payload: str, ttl: int) -> bool:
+        c = client()
+        try:
+            return bool(c.redis.set(c.key(digest), payload, ex=max(ttl, 1), nx=True))
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    @classmethod
+    def write_if_live(cls, digest: str, payload: str, ttl: int) -> bool:
+        c = client()
+        try:
+            written = c.write_if_live(
+                keys=[c.key(digest)], args=[payload, max(ttl, 1), TOMBSTONE_MARK]
+            )
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return written == 1
+
+    @classmethod
+    def move(
+        cls, old: str, new: str, payload: str, ttl: int
+    ) -> bool | Tombstone | None:
+        c = client()
+        try:
+            moved = c.move(
+                keys=[c.key(old), c.key(new)],
+                args=[payload, max(ttl, 1), TOMBSTONE_MARK],
+            )
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        if moved == 0:
+            return None
+        if isinstance(moved, bytes):
+            return Tombstone.decode(moved.decode(errors="replace"))
+        return True
+
+    @classmethod
+    def write_tombstones(cls, tombstones: dict[str, str]) -> None:
+        c = client()
+        ttl = max(settings.SESSION_COOKIE_AGE, 1)
+        try:
+            with c.redis.pipeline(transaction=False) as pipe:
+                for digest, tombstone in tombstones.items():
+                    pipe.set(c.key(digest), tombstone, ex=ttl)
+                pipe.execute()
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    @classmethod
+    def delete_digests(cls, digests: list[str]) -> None:
+        if not digests:
+            return
+        c = client()
+        try:
+            # UNLINK frees the memory in the background, unlike DEL.
+            c.redis.unlink(*(c.key(digest) for digest in digests))
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc

@@ -1,0 +1,61 @@
+"""Who a websocket belongs to: Channels' AuthMiddlewareStack, for final ends.
+
+Channels' own stack does three things wrong here (shared/LESSONS.md): its
+``get_user`` flushes a session whose auth hash was made with a key still in
+``SECRET_KEY_FALLBACKS`` (signing the user out after a graceful key change); it
+turns a store that is down into a traceback; and it keeps the whole session in
+every scope. This one reads the store once, by digest, and never writes: a
+handshake cannot cycle a key (the browser could not get the new cookie) or flush
+a session. It puts in the scope only the user, the session key, and whether the
+store was down.
+
+    application = AllowedHostsOriginValidator(SessionAuthStack(URLRouter(...)))
+"""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from channels.middleware import BaseMiddleware
+from channels.sessions import CookieMiddleware
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY, load_backend
+from django.contrib.auth.models import AnonymousUser
+
+from . import selectors, store
+from .models import digest_key
+
+STORE_DOWN = "sessions_core_store_down"
+
+
+def user_for_session(data: dict):
+    """The user a stored session signs in, or None: Django's get_user without the
+    writes, accepting auth hashes made with a fallback secret key."""
+    backend_path = data.get(BACKEND_SESSION_KEY)
+    if SESSION_KEY not in data or backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    user = load_backend(backend_path).get_user(data[SESSION_KEY])
+    if user is None or not selectors.session_still_valid(data, user):
+        return None
+    return user
+
+
+def _resolve(session_key: str | None) -> tuple[object, bool]:
+    if not session_key:
+        return AnonymousUser(), False
+    try:
+        entry = store.read(digest_key(session_key))
+    except store.StoreUnavailable:
+        return AnonymousUser(), True
+    return user_for_session(entry.data or {}) or AnonymousUser(), False
+
+
+class SessionAuthMiddleware(BaseMiddleware):
+    async def __call__(self, scope, receive, send):
+        session_key = scope["cookies"].get(settings.SESSION_COOKIE_NAME)
+        user, down = await database_sync_to_async(_resolve)(session_key)
+        scope = dict(scope, user=user, session_key=session_key, **{STORE_DOWN: down})
+        return await super().__call__(scope, receive, send)
+
+
+def SessionAuthStack(inner):  # named like Channels' AuthMiddlewareStack
+    return CookieMiddleware(SessionAuthMiddleware(inner))
