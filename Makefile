@@ -36,4 +36,4 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .test-db.sqlite3* staticfiles
+	rm -rf $(VENV) db.sqlite3 .test-db*.sqlite3* staticfiles

@@ -188,6 +188,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "banking:overview"
 LOGOUT_REDIRECT_URL = "login"
+CSRF_FAILURE_VIEW = "bankdemo.errors.csrf_failure"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",

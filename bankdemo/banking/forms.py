@@ -54,6 +54,11 @@ class TransferForm(forms.Form):
         self.fields["source"].queryset = accounts
         self.fields["target"].queryset = accounts
 
+    def renew_transfer_id(self) -> None:
+        """Give the form a new transfer id, keeping everything else as it was sent."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("transfer_id")] = str(uuid.uuid4())
+
     def clean(self):
         cleaned = super().clean()
         source, target = cleaned.get("source"), cleaned.get("target")

@@ -15,6 +15,20 @@ class TransferError(Exception):
     """A transfer that must not happen; the message is for the user."""
 
 
+class TransferIdUsed(TransferError):
+    """The form's transfer id names someone else's transfer: nothing moved.
+
+    Only a tampered or replayed form gets here; the message says nothing about
+    the other transfer, and the form should be sent again under a new id.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This form had already been used, so nothing was moved. "
+            "Please check the details and send it again."
+        )
+
+
 def transfer(
     *,
     user,
@@ -28,13 +42,14 @@ def transfer(
 
     Both rows are locked in id order, so two transfers in opposite directions
     cannot deadlock. Sending the same ``transfer_id`` again returns the first
-    transfer and moves nothing.
+    transfer and moves nothing; a ``transfer_id`` of another customer's transfer
+    raises ``TransferIdUsed`` and moves nothing.
     """
     if source_id == target_id:
         raise TransferError("Choose two different accounts.")
     if amount <= 0:
         raise TransferError("Enter an amount greater than zero.")
-    existing = Transfer.objects.filter(pk=transfer_id, owner=user).first()
+    existing = _existing(transfer_id=transfer_id, user=user)
     if existing is not None:
         return existing
     try:
@@ -92,7 +107,18 @@ def transfer(
             return move
     except IntegrityError:
         # The same form, sent twice at once: the other request won the insert.
-        existing = Transfer.objects.filter(pk=transfer_id, owner=user).first()
+        existing = _existing(transfer_id=transfer_id, user=user)
         if existing is None:
             raise
         return existing
+
+
+def _existing(*, transfer_id: uuid.UUID, user) -> Transfer | None:
+    """Return ``user``'s transfer with this id, None if there is none yet.
+
+    Raise ``TransferIdUsed`` if the id belongs to another customer's transfer.
+    """
+    existing = Transfer.objects.filter(pk=transfer_id).first()
+    if existing is not None and existing.owner_id != user.pk:
+        raise TransferIdUsed
+    return existing

@@ -44,6 +44,10 @@ def transfer(request):
                 transfer_id=data["transfer_id"],
                 reference=data["reference"],
             )
+        except services.TransferIdUsed as exc:
+            # Keep what was typed; a new id lets the same form be sent again.
+            form.add_error(None, str(exc))
+            form.renew_transfer_id()
         except services.TransferError as exc:
             form.add_error(None, str(exc))
         else:
