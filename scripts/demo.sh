@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Serve the demo with daphne (HTTP and websockets). With REDIS_URL set, also run a
-# Celery worker and beat beside it; Ctrl-C stops all of them.
+# Celery worker and beat beside it; without, a session sweeper. Ctrl-C stops all.
 set -euo pipefail
 BIN=${BIN:-.venv/bin}
 PORT=${PORT:-8000}
@@ -21,6 +21,9 @@ if [ -n "${REDIS_URL:-}" ]; then
   pids+=($!)
 else
   echo "Embedded stack: SQLite, in-process channel layer, Celery tasks run in-process."
+  # No beat here: this sweeper ends the records of sessions that expired unseen.
+  "$BIN/python" manage.py sweep_sessions --every 60 &
+  pids+=($!)
 fi
 echo "Open http://127.0.0.1:$PORT/ (alice / demo-alice-2026). Ctrl-C stops."
 "$BIN/daphne" -b 127.0.0.1 -p "$PORT" bankdemo.asgi:application &

@@ -49,10 +49,11 @@ class SessionMiddleware(DjangoSessionMiddleware):
             return outage_response(request)
         except SessionInterrupted:
             # The session ended while this request ran, and the end stands: say why.
+            request.session.modified = False  # nothing left to save
             request.sessions_core_end = _end_named_by_cookie(request)
             ended = ended_response(request)
             _set_end_cookie(ended, request.sessions_core_end)
-            return super().process_response(request, ended)
+            return ended
 
     def process_exception(self, request, exception):
         if isinstance(exception, StoreUnavailable):

@@ -73,8 +73,10 @@ def my_sessions(request: HttpRequest):
     records = selectors.live_records_of(request.user)
     now = time.time()
     rows = [
-        (record, record.pk == current, selectors.record_verdict(record, now=now))
+        (record, record.pk == current, verdict)
         for record in records
+        # Past its limits but not swept yet: it is over, whatever the record says.
+        if not (verdict := selectors.record_verdict(record, now=now)).expired
     ]
     return render(request, "sessions_core/my_sessions.html", {"rows": rows})
 
@@ -129,6 +131,11 @@ class LoginView(auth_views.LoginView):
     """Django's sign-in, which also says why the last session ended."""
 
     redirect_authenticated_user = True
+
+    def get_redirect_url(self):
+        # A "next" back to this page would loop (Django raises ValueError: a 500).
+        url = super().get_redirect_url()
+        return "" if url.split("?")[0] == self.request.path else url
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

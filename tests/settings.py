@@ -17,7 +17,8 @@ DATABASES = {
         "OPTIONS": SQLITE_OPTIONS,
         # A file, not memory: the live daphne server of the browser tests is
         # another process and must see the same database.
-        "TEST": {"NAME": str(BASE_DIR / ".test-db.sqlite3")},
+        # One per test run (pid): two runs at once must not share a database.
+        "TEST": {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")},
     }
 }
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -138,8 +138,8 @@ class FinalSessionStore(SessionBase):
         tombstone under the new key too, so the browser that gets the new cookie is
         told why, and nothing signs in under it.
         """
+        old = self.session_key  # before loading: a load that finds an end drops it
         data = self._session
-        old = self.session_key
         if not old:
             return super().cycle_key()
         for _ in range(100):

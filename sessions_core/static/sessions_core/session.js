@@ -174,6 +174,8 @@
   }
 
   function handleStatusResponse(response) {
+    // A server or store outage (503) is not an end: keep the page, try again later.
+    if (response.status >= 500) return null;
     return response.json().then(function (data) {
       if (!data.authenticated) {
         leave();

@@ -1,0 +1,37 @@
+"""End the records of sessions that expired, vanished or no longer verify.
+
+Celery beat runs this every five minutes in the full stack. Without beat (the
+embedded demo), run it beside the server: ``manage.py sweep_sessions --every 60``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from sessions_core.tasks import sweep_expired_sessions
+
+
+class Command(BaseCommand):
+    help = "End sessions whose limits passed, or that vanished from the store."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--every",
+            type=float,
+            default=0,
+            metavar="SECONDS",
+            help="Sweep again every SECONDS until stopped (default: sweep once).",
+        )
+
+    def handle(self, *args, every: float, **options):
+        if every < 0:
+            raise CommandError("--every must be 0 (once) or a number of seconds.")
+        while True:
+            ended = sweep_expired_sessions.apply().get()
+            if ended or not every:
+                self.stdout.write(f"Ended {ended} session(s).")
+            if not every:
+                return
+            time.sleep(every)

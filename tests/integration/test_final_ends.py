@@ -1,0 +1,239 @@
+"""An end is final and explained: the store's guarantees, door by door.
+
+Each test here failed on the code before the final-end engines (4b03df0), for the
+defect its docstring names; the race itself is tested in test_races.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.contrib.sessions.backends.base import UpdateError
+from django.core.management import call_command
+from django.test import Client, override_settings
+
+from sessions_core import consumers, notify, services, store
+from sessions_core.models import SessionEvent, SessionRecord, StoredSession, digest_key
+from sessions_core.sessiondata import LAST_ACTIVE_KEY
+from tests.integration.test_consumer import receive_type, socket_for
+from tests.integration.test_lifetime import assert_ended, reason_on
+
+NEW_PASSWORD = "a-new-admin-password-2026"
+
+
+def key_of(client: Client) -> str:
+    return client.cookies["sessionid"].value
+
+
+# --- the store's own guarantees -----------------------------------------------------
+
+
+def test_a_copy_loaded_before_an_end_cannot_be_saved_after_it(engine, sign_in_as):
+    client = sign_in_as("alice")
+    slow = store.session_store(key_of(client))
+    slow[LAST_ACTIVE_KEY] = time.time()  # a slow request loaded, then changed it
+    record = SessionRecord.objects.get()
+    services.force_logout_sessions(record_ids=[record.pk], by=None)
+    with pytest.raises(UpdateError):
+        slow.save()
+    assert store.load(key_of(client)) == {}
+    assert store.read(record.key_digest).end == store.Tombstone("admin", record.pk)
+    assert_ended(client, "admin")
+
+
+def test_an_ended_session_cannot_be_given_a_new_key(engine, sign_in_as):
+    """cycle_key() on an ended session carries the end over, never the data."""
+    client = sign_in_as("alice")
+    session = store.session_store(key_of(client))
+    session.load()
+    record = SessionRecord.objects.get()
+    services.end_sessions(records=[record], reason="password_changed")
+    session.cycle_key()
+    assert session.session_key != key_of(client)
+    assert store.load(session.session_key) == {}
+    assert store.read(digest_key(session.session_key)).end.reason == "password_changed"
+
+
+def test_no_table_or_store_entry_holds_a_session_key(engine, sign_in_as, redis_url):
+    """A dump of the database or of Redis signs nobody in: only digests are kept."""
+    import redis
+
+    client = sign_in_as("alice")
+    client.get("/")
+    key = key_of(client)
+    rows = [
+        *SessionRecord.objects.values(),
+        *SessionEvent.objects.values(),
+        *StoredSession.objects.values(),
+    ]
+    assert rows and key not in repr(rows)
+    dump = redis.Redis.from_url(redis_url)
+    entries = [(name, dump.dump(name)) for name in dump.scan_iter()]
+    assert key not in repr(entries)
+    if engine == "redis":
+        assert any(digest_key(key).encode() in name for name, _ in entries)
+    else:
+        assert StoredSession.objects.filter(pk=digest_key(key)).exists()
+
+
+def test_the_session_cookie_has_no_expiry(engine, demo):
+    """The absolute deadline used to be the cookie's Expires: browsers dropped it and
+    with it the reason (tests/browser/test_absolute_limit.py shows it in Chromium)."""
+    client = Client()
+    response = client.post(
+        "/login/", {"username": "alice", "password": "demo-alice-2026"}
+    )
+    cookie = response.cookies["sessionid"]
+    assert cookie.value and not cookie["expires"] and not cookie["max-age"]
+
+
+# --- doors that used to leave a session alive or misreport it ---------------------
+
+
+def test_admin_changing_their_own_password_in_the_admin_leaves_no_zombie(
+    engine, sign_in_as, demo
+):
+    """The receivers ended every session of the admin, then the admin's password
+    view cycled the key and made a session that nothing tracked or could end."""
+    admin = demo["admin"]
+    client = sign_in_as("admin")
+    response = client.post(
+        f"/admin/auth/user/{admin.pk}/password/",
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 302
+    key = key_of(client)
+    digest = digest_key(key)
+    tracked = SessionRecord.objects.live().filter(key_digest=digest).exists()
+    assert tracked or store.load(key) == {}, "a live session no record tracks"
+    services.force_logout(user_ids=[admin.pk], by=None)
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert store.load(key) == {}
+    assert reason_on(client.get("/login/")) in {"admin", "password_changed"}
+
+
+def test_signing_out_another_device_tells_it_so(engine, sign_in_as, alice):
+    here, phone = sign_in_as("alice"), sign_in_as("alice")
+    phone_record = SessionRecord.objects.live().order_by("-pk").first()
+    here.post(f"/sessions/{phone_record.pk}/end/")
+    assert_ended(phone, "remote_logout")
+
+
+def test_a_session_the_store_lost_says_so_not_key_rotated(engine, sign_in_as):
+    client = sign_in_as("alice")
+    record = SessionRecord.objects.get()
+    store.delete_many([record.key_digest])  # what a Redis restart without data does
+    assert_ended(client, "store_lost")
+
+
+def test_a_session_that_no_longer_verifies_is_key_rotated(engine, sign_in_as):
+    client = sign_in_as("alice")
+    with override_settings(SECRET_KEY="another-secret-key-" + "x" * 40):
+        assert_ended(client, "key_rotated")
+
+
+def test_the_sweep_ends_records_of_sessions_that_expired_unseen(
+    engine, clock, sign_in_as, capsys
+):
+    """Without Celery beat (the embedded demo) nothing ever ended these records."""
+    sign_in_as("alice")
+    sign_in_as("bob")
+    clock.advance(601)
+    call_command("sweep_sessions")
+    assert "Ended 2 session(s)." in capsys.readouterr().out
+    assert set(SessionRecord.objects.values_list("end_reason", flat=True)) == {"idle"}
+
+
+def test_my_devices_page_lists_no_session_that_is_past_its_limits(
+    engine, clock, sign_in_as
+):
+    old = sign_in_as("alice")
+    clock.advance(590)
+    here = sign_in_as("alice")
+    clock.advance(15)  # the first is past its idle limit, unswept
+    page = here.get("/sessions/").content.decode()
+    assert page.count("data-session-id=") == 1
+    assert_ended(old, "idle")
+
+
+# --- websockets -----------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(30)
+def test_websocket_accepts_a_session_signed_with_a_fallback_key(sign_in_as):
+    """Channels' get_user flushed sessions hashed with a SECRET_KEY_FALLBACKS key:
+    a graceful key change signed people out at their next websocket handshake."""
+    from django.conf import settings
+
+    client = sign_in_as("alice")
+    old_key = settings.SECRET_KEY
+
+    async def scenario():
+        socket = socket_for(client)
+        connected, _ = await socket.connect()
+        assert connected
+        assert (await receive_type(socket, "state"))["type"] == "state"
+        await socket.disconnect()
+
+    with override_settings(
+        SECRET_KEY="the-new-secret-key-" + "y" * 40, SECRET_KEY_FALLBACKS=[old_key]
+    ):
+        async_to_sync(scenario)()
+        assert client.get("/").status_code == 200
+    assert SessionRecord.objects.live().count() == 1
+
+
+SHORT = {
+    "SESSIONS_CORE_IDLE_TIMEOUT": 6,
+    "SESSIONS_CORE_STAFF_IDLE_TIMEOUT": 6,
+    "SESSIONS_CORE_WARNING_LEAD": 2,
+    "SESSIONS_CORE_ABSOLUTE_TIMEOUT": 60,
+}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(30)
+@override_settings(**SHORT)
+def test_an_older_reread_that_finishes_last_does_not_win(alice, monkeypatch):
+    """A re-read that started before "Stay signed in" and finished after it put the
+    old deadline back, and the tab was warned as if nobody had pressed it."""
+    client = Client()
+    client.force_login(alice)
+    real_read = consumers._read_session
+    slow = threading.Event()
+
+    def read(session_key, user):
+        result = real_read(session_key, user)
+        if slow.is_set():
+            slow.clear()
+            time.sleep(2.5)  # this read saw the session before the extend
+        return result
+
+    monkeypatch.setattr(consumers, "_read_session", read)
+
+    async def scenario():
+        socket = socket_for(client)
+        connected, _ = await socket.connect()
+        assert connected
+        await receive_type(socket, "state")
+        record = await SessionRecord.objects.aget(user=alice)
+        slow.set()
+        await notify.send_to_groups(
+            [notify.session_group(record.pk)], notify.changed_message()
+        )
+        await asyncio.sleep(1.5)
+        extended_at = time.monotonic()
+        await socket.send_json_to({"type": "extend"})
+        warning = await receive_type(socket, "warning", timeout=8)
+        # Extended 6 s of idle time, warned 2 s before its end: about 4 s later.
+        assert time.monotonic() - extended_at > 3.6
+        assert warning["expires_in"] == pytest.approx(2, abs=0.5)
+        await socket.disconnect()
+
+    async_to_sync(scenario)()
