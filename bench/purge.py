@@ -3,11 +3,11 @@
     .venv/bin/python bench/purge.py                     # 100,000 then 1,000,000
     .venv/bin/python bench/purge.py --sessions 100000
 
-Sessions are created in bulk (Redis through the session engine's cache, records in
-SQLite), a rotation retires them, and a real Celery worker purges them in batches
-that re-queue themselves; the clock stops when no record of them is live. In the
-same run, as many plain keys are deleted by SCAN + pipelined UNLINK, the fastest a
-client can empty Redis. Target: purge >= 50% of raw keys/s.
+Sessions are created in bulk (in Redis under the session engine's own keys,
+records in SQLite), a rotation retires them, and a real Celery worker purges them
+in batches that re-queue themselves; the clock stops when no record of them is
+live. In the same run, as many plain keys are deleted by SCAN + pipelined UNLINK,
+the fastest a client can empty Redis. Target: purge >= 50% of raw keys/s.
 """
 
 from __future__ import annotations
@@ -26,15 +26,14 @@ CHUNK = 5000
 
 def create_sessions(count: int) -> None:
     """Write ``count`` signed-in sessions of key version 1, as sign-ins would."""
-    from django.conf import settings
     from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.core.cache import caches
 
+    from sessions_core.backends import redis as engine
     from sessions_core.models import SessionRecord, digest_key
     from sessions_core.sessiondata import write_stamps
 
-    cache = caches[settings.SESSION_CACHE_ALIAS]
-    prefix = "django.contrib.sessions.cache"
+    client = engine.client()
+    ttl = int(timedelta(hours=4).total_seconds())
     user = get_user_model().objects.get(username="alice")
     now = datetime.now(tz=UTC)
     next_id = (
@@ -43,7 +42,7 @@ def create_sessions(count: int) -> None:
     for start in range(0, count, CHUNK):
         keys = [secrets.token_hex(16) for _ in range(min(CHUNK, count - start))]
         records = []
-        values = {}
+        pipe = client.redis.pipeline(transaction=False)
         for offset, key in enumerate(keys):
             record_id = next_id + start + offset
             data = {
@@ -53,19 +52,19 @@ def create_sessions(count: int) -> None:
             write_stamps(
                 data, record_id=record_id, signed_in=now.timestamp(), key_version=1
             )
-            values[prefix + key] = data
+            digest = digest_key(key)
+            pipe.set(client.key(digest), engine.SessionStore._encode(data), ex=ttl)
             records.append(
                 SessionRecord(
                     pk=record_id,
                     user=user,
-                    session_key=key,
-                    key_digest=digest_key(key),
+                    key_digest=digest,
                     signed_in_at=now,
                     last_active_at=now,
                     key_version=1,
                 )
             )
-        cache.set_many(values, timeout=int(timedelta(hours=4).total_seconds()))
+        pipe.execute()
         SessionRecord.objects.bulk_create(records)
 
 
@@ -145,7 +144,9 @@ def run(count: int, batch: int) -> None:
         worker.wait(10)
     from django.core.cache import caches
 
-    left = len(list(caches["default"].iter_keys("django.contrib.sessions.cache*")))
+    from sessions_core.backends import redis as engine
+
+    left = len(list(caches["default"].iter_keys(engine.KEY_PREFIX + "*")))
     raw_rate, purge_rate = count / raw_s, count / purge_s
     print(
         f"[{count:,} in batches of {batch:,}] raw SCAN+UNLINK: {raw_rate:,.0f} keys/s "
