@@ -33,8 +33,10 @@ logger = logging.getLogger(__name__)
 
 # A state frame is re-sent only if a deadline moved by more than this (seconds).
 STATE_TOLERANCE = 0.5
-# RFC 6455 "Try Again Later": the store is down; the page reconnects with backoff.
-CLOSE_TRY_AGAIN_LATER = 1013
+# The store is down; the page reconnects with backoff. RFC 6455's 1013 ("Try Again
+# Later") is not one a server may send through daphne (autobahn allows 1000 and
+# 3000-4999), so the private-use code that echoes it.
+CLOSE_TRY_AGAIN_LATER = 4013
 
 
 async def _in_thread_pool(function, *args, **kwargs):

@@ -145,19 +145,21 @@ class SessionLifetimeMiddleware:
     def _finish(self, request, response: HttpResponse, key_at_start) -> None:
         session = request.session
         try:
-            record_id = (
-                session.get(RECORD_KEY) if request.user.is_authenticated else None
-            )
+            signed_in = request.user.is_authenticated
+            record_id = session.get(RECORD_KEY) if signed_in else None
             if record_id is not None:
                 if session.session_key and session.session_key != key_at_start:
                     services.rekey(record_id=record_id, session_key=session.session_key)
                 services.keep_latest_activity(request=request)
         except StoreUnavailable:
-            pass  # the session's save fails too, and SessionMiddleware says so
-        if request.sessions_core_private or request.user.is_authenticated:
+            # The outage page (or the session's own save, which fails too and
+            # answers with it): nobody is known to be signed in or out.
+            patch_cache_control(response, no_store=True, private=True)
+            return
+        if request.sessions_core_private or signed_in:
             patch_cache_control(response, no_store=True, private=True)
         end_cookie = app_settings.END_COOKIE
-        if request.user.is_authenticated:
+        if signed_in:
             if end_cookie in request.COOKIES:
                 response.delete_cookie(end_cookie)
         elif request.sessions_core_end is not None:

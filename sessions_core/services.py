@@ -139,19 +139,16 @@ def record_activity(
 ) -> bool:
     """Write the user's activity at ``now``, at most once per activity window.
 
-    Returns False when the write was skipped, or when the session was ended by
-    someone else meanwhile (the store refused the update).
+    Returns False when the write was skipped. Raises UpdateError if the session
+    ended meanwhile (the store refused the write): the request must not go on.
     """
     if not policy.activity_due(last_recorded=stamps.last_active, now=now, idle=idle):
         return False
     session = request.session
     session[LAST_ACTIVE_KEY] = max(stamps.last_active, now)
-    try:
-        # Saved now, not at the end of the request: other tabs re-read the store
-        # as soon as they are told, and a slow view must not hold the news back.
-        session.save()
-    except UpdateError:
-        return False
+    # Saved now, not at the end of the request: other tabs re-read the store as
+    # soon as they are told, and a slow view must not hold the news back.
+    session.save()
     session.modified = False
     _store_activity(record_id=stamps.record_id, now=now)
     return True
