@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models.signals import post_save, pre_delete, pre_save
@@ -12,9 +14,18 @@ from .models import SessionRecord
 from .reasons import EndReason
 from .sessiondata import RECORD_KEY
 
-# Set by the middleware on request.user: the record of the request's own session,
-# so that a password change made in this request keeps this session alive.
-CURRENT_RECORD_ATTR = "_sessions_core_record_id"
+# (user id, record id) of the session serving this request, set by the middleware
+# for the request's duration: a password change made in it keeps that session,
+# whichever object the view saved (the admin's password form saves its own copy
+# of the user, not request.user).
+current_session: ContextVar[tuple[int, int] | None] = ContextVar(
+    "sessions_core_current_session", default=None
+)
+
+
+def _kept_record(user) -> int | None:
+    current = current_session.get()
+    return current[1] if current is not None and current[0] == user.pk else None
 
 
 @receiver(user_logged_in, dispatch_uid="sessions_core.start")
@@ -64,7 +75,7 @@ def _end_on_credentials_change(sender, instance, created, raw=False, **kwargs):
     elif old["password"] != instance.password:
         services.end_other_sessions(
             user=instance,
-            keep_record_id=getattr(instance, CURRENT_RECORD_ATTR, None),
+            keep_record_id=_kept_record(instance),
             reason=EndReason.PASSWORD_CHANGED,
         )
 
