@@ -20,7 +20,7 @@ from sessions_core import consumers, notify, services, store
 from sessions_core.models import SessionEvent, SessionRecord, StoredSession, digest_key
 from sessions_core.sessiondata import LAST_ACTIVE_KEY
 from tests.integration.test_consumer import receive_type, socket_for
-from tests.integration.test_lifetime import assert_ended, reason_on
+from tests.integration.test_lifetime import assert_ended
 
 NEW_PASSWORD = "a-new-admin-password-2026"
 
