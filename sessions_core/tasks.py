@@ -63,6 +63,10 @@ def sweep_expired_sessions(
     as ``key_rotated``, instead of silently turning into anonymous sessions.
     """
     batch_size = batch_size or app_settings.PURGE_BATCH
+    if after_id == 0:
+        # Stored sessions and tombstones past their time (a no-op in Redis, which
+        # expires them itself).
+        store.engine().clear_expired()
     records = list(
         SessionRecord.objects.live()
         .filter(pk__gt=after_id)
