@@ -27,7 +27,7 @@ from . import selectors, services, store
 from .conf import app_settings
 from .models import digest_key
 from .outage import outage_response, wants_json
-from .receivers import current_session
+from .receivers import CurrentSession, current_session
 from .sessiondata import RECORD_KEY, read_stamps
 from .store import StoreUnavailable, Tombstone
 
@@ -76,13 +76,15 @@ class SessionLifetimeMiddleware:
         request.sessions_core_verdict = None
         request.sessions_core_end = None
         request.sessions_core_private = False
-        request.sessions_core_current = None
+        # Filled in by process_view. Set here and cleared here: under ASGI Django
+        # runs process_view in another context, where a token could not be reset.
+        request.sessions_core_current = CurrentSession()
+        current_session.set(request.sessions_core_current)
         key_at_start = request.session.session_key
         try:
             response = self.get_response(request)
         finally:
-            if request.sessions_core_current is not None:
-                current_session.reset(request.sessions_core_current)
+            current_session.set(None)
         self._finish(request, response, key_at_start)
         return response
 
@@ -112,9 +114,8 @@ class SessionLifetimeMiddleware:
             # Signed in before sessions_core was installed, or stamps damaged.
             services.start_session(request=request, user=request.user)
             stamps = read_stamps(request.session)
-        request.sessions_core_current = current_session.set(
-            (request.user.pk, stamps.record_id)
-        )
+        request.sessions_core_current.user_id = request.user.pk
+        request.sessions_core_current.record_id = stamps.record_id
         verdict = selectors.verdict_for(stamps=stamps, user=request.user, now=now)
         if verdict.expired:
             services.end_current(

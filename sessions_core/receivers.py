@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out
@@ -14,18 +15,27 @@ from .models import SessionRecord
 from .reasons import EndReason
 from .sessiondata import RECORD_KEY
 
-# (user id, record id) of the session serving this request, set by the middleware
-# for the request's duration: a password change made in it keeps that session,
-# whichever object the view saved (the admin's password form saves its own copy
-# of the user, not request.user).
-current_session: ContextVar[tuple[int, int] | None] = ContextVar(
+
+@dataclass
+class CurrentSession:
+    """The session serving this request, named by the middleware for its duration:
+    a password change made in it keeps that session, whichever object the view
+    saved (the admin's password form saves its own copy of the user)."""
+
+    user_id: int | None = None
+    record_id: int | None = None
+
+
+current_session: ContextVar[CurrentSession | None] = ContextVar(
     "sessions_core_current_session", default=None
 )
 
 
 def _kept_record(user) -> int | None:
     current = current_session.get()
-    return current[1] if current is not None and current[0] == user.pk else None
+    if current is None or current.user_id != user.pk:
+        return None
+    return current.record_id
 
 
 @receiver(user_logged_in, dispatch_uid="sessions_core.start")
