@@ -50,3 +50,23 @@ def test_force_sign_out_from_the_admin_reaches_alices_tab_within_a_second(
     finally:
         alice_context.close()
         admin_context.close()
+
+
+def test_an_admin_changing_their_own_password_in_the_admin_stays_signed_in(
+    serve, context, demo
+):
+    """Under daphne, the request's own session is kept through the admin's form."""
+    from sessions_core.models import SessionRecord
+
+    server = serve()
+    page = context.new_page()
+    sign_in(page, server, "admin", path="/login/?next=/admin/")
+    page.goto(f"{server.url}/admin/auth/user/{demo['admin'].pk}/password/")
+    page.locator("#id_password1").fill("a-new-admin-password-2026")
+    page.locator("#id_password2").fill("a-new-admin-password-2026")
+    page.get_by_role("button", name="Change password").click()
+    page.wait_for_load_state()
+    page.goto(server.url + "/admin/")
+    assert "/login/" not in page.url
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    assert SessionRecord.objects.live().count() == 1
