@@ -37,6 +37,9 @@ STATE_TOLERANCE = 0.5
 # Later") is not one a server may send through daphne (autobahn allows 1000 and
 # 3000-4999), so the private-use code that echoes it.
 CLOSE_TRY_AGAIN_LATER = 4013
+# The session moved to a new key (a password change in another tab): the page
+# reconnects, and the browser sends the new cookie.
+CLOSE_RECONNECT = 4001
 
 
 async def _in_thread_pool(function, *args, **kwargs):
@@ -57,29 +60,42 @@ async def _in_thread_pool(function, *args, **kwargs):
     return result
 
 
-# What _read_session says when the store is down: not an end, ask again soon.
+# What _read_session says when it is no end: the store is down (read again soon),
+# or the session moved to a new key (the page reconnects with its new cookie).
 STORE_DOWN = "store_down"
+MOVED = "moved"
 STORE_RETRY = 2.0
 
 
-def _read_session(session_key: str, user) -> tuple[Stamps | None, Verdict | str]:
+def _read_session(
+    session_key: str, user, record_id: int | None = None
+) -> tuple[Stamps | None, Verdict | str]:
     """Re-read the store and judge: (stamps, verdict), or (stamps, reason) if ended.
 
     One read gives the data or the end's tombstone. A session found expired, gone,
     or signed with a retired secret key is ended here, so that every door records
-    the same end. A store that is down gives STORE_DOWN, which is not an end.
+    the same end. STORE_DOWN and MOVED are not ends.
     """
     try:
-        entry = store.read(digest_key(session_key))
+        return _judge_stored(session_key, user, record_id)
     except store.StoreUnavailable:
         return None, STORE_DOWN
+
+
+def _judge_stored(session_key: str, user, record_id: int | None):
+    digest = digest_key(session_key)
+    entry = store.read(digest)
     if entry.end is not None:
         return None, entry.end.reason or EndReason.LOGOUT.value
     stamps = read_stamps(entry.data or {})
     if stamps is None or not selectors.session_still_valid(entry.data or {}, user):
-        record = selectors.record_for_key(session_key)
+        record = selectors.record_for_key(session_key) or selectors.record_by_id(
+            record_id
+        )
         if record is None:
             return None, EndReason.LOGOUT.value
+        if record.is_live and record.key_digest != digest:
+            return None, MOVED  # a key change: the session goes on under its new key
         if record.is_live:
             record = services.end_lost_session(
                 record=record, unreadable=entry.data is not None
@@ -221,11 +237,19 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         self.reads_started += 1
         seq = self.reads_started
         stamps, outcome = await _in_thread_pool(
-            _read_session, self.session_key, self.user
+            _read_session,
+            self.session_key,
+            self.user,
+            self.stamps.record_id if self.stamps else None,
         )
         if outcome == STORE_DOWN:
             self.schedule_retry()
             return True
+        if outcome == MOVED:
+            self.closing = True
+            self.cancel_timer()
+            await self.close(code=CLOSE_RECONNECT)
+            return False
         if isinstance(outcome, str):  # an end is final, whichever read saw it
             await self.expire(outcome)
             return False

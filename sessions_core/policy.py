@@ -14,6 +14,9 @@ from .reasons import EndReason
 # Activity is written at most once per window: 1/20 of the idle limit, at most 60 s.
 ACTIVITY_WINDOW_FRACTION = 20
 ACTIVITY_WINDOW_MAX = 60.0
+# A session active this recently may be in the middle of a request (a sign-in or a
+# key change not saved yet): the sweep judges its stored copy only after this long.
+SWEEP_SETTLE = 60.0
 
 
 class State(StrEnum):
@@ -129,6 +132,11 @@ def activity_due(*, last_recorded: float, now: float, idle: int) -> bool:
     stored value is never one the server will not honour.
     """
     return now - last_recorded >= activity_window(idle)
+
+
+def settled(*, last_active: float, now: float) -> bool:
+    """Tell whether the sweep may judge a live session by what its store holds."""
+    return now - last_active >= SWEEP_SETTLE
 
 
 def key_version_retired(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out
-from django.db.models.signals import post_save, pre_delete, pre_save
+from django.db.models.signals import pre_delete, pre_save
 from django.dispatch import receiver
 
 from . import services, store
@@ -64,19 +64,22 @@ User = get_user_model()
 
 
 @receiver(pre_save, sender=User, dispatch_uid="sessions_core.user_pre_save")
-def _remember_credentials(sender, instance, update_fields=None, raw=False, **kwargs):
+def _end_on_credentials_change(
+    sender, instance, update_fields=None, raw=False, **kwargs
+):
+    """End the user's sessions before a new password or a deactivation is saved.
+
+    Before, not after: once the new password is in the database, a page load of
+    an old session would find its auth hash stale and end it for the wrong reason
+    before these ends were written. And if the store is down, the save fails with
+    it, so a password never changes while the old sessions live on.
+    """
     if raw or instance.pk is None:
         return
     if update_fields is not None and not {"password", "is_active"} & set(update_fields):
         return
     old = User.objects.filter(pk=instance.pk).values("password", "is_active").first()
-    instance._sessions_core_old = old
-
-
-@receiver(post_save, sender=User, dispatch_uid="sessions_core.user_post_save")
-def _end_on_credentials_change(sender, instance, created, raw=False, **kwargs):
-    old = instance.__dict__.pop("_sessions_core_old", None)
-    if raw or created or old is None:
+    if old is None:
         return
     if old["is_active"] and not instance.is_active:
         services.end_other_sessions(

@@ -74,6 +74,12 @@ def record_for_key(session_key: str | None) -> SessionRecord | None:
     )
 
 
+def record_by_id(record_id: int | None) -> SessionRecord | None:
+    if record_id is None:
+        return None
+    return SessionRecord.objects.select_related("user").filter(pk=record_id).first()
+
+
 def session_still_valid(data: dict, user) -> bool:
     """Tell whether a stored session would still sign ``user`` in.
 

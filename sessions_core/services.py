@@ -79,6 +79,9 @@ def start_session(*, request: HttpRequest, user) -> SessionRecord:
     write_stamps(
         session, record_id=record.pk, signed_in=now, key_version=record.key_version
     )
+    # Saved now, with the auth hash login() just set: a sweep or a tab reading the
+    # store before the response is sent must see a whole session, not half of one.
+    session.save()
     log_event(kind=SessionEvent.Kind.START, user=user, record=record, ip=ip)
     logger.info("session %s started for user %s", record.short_digest, user.pk)
     enforce_session_cap(user=user, keep=record)
@@ -111,15 +114,21 @@ def enforce_session_cap(*, user, keep: SessionRecord) -> None:
 def rekey(*, record_id: int, session_key: str) -> bool:
     """Follow a session whose key was cycled (sign-in, password change).
 
-    If the session ended while its key moved, the end is written over the new key
-    too (``end_sessions`` ended the key the record named then). False if it ended.
+    The record's row lock orders this against ``end_sessions``: an end recorded
+    first is written over the new key here, and an end recorded after finds the new
+    key on the record. False if the session had ended.
     """
     digest = digest_key(session_key)
-    if SessionRecord.objects.live().filter(pk=record_id).update(key_digest=digest):
-        return True
-    record = SessionRecord.objects.filter(pk=record_id).first()
-    if record is not None and record.key_digest != digest:
-        store.end({digest: store.Tombstone(record.end_reason, record.pk)})
+    with transaction.atomic():
+        record = SessionRecord.objects.select_for_update().filter(pk=record_id).first()
+        if record is None:
+            return False
+        if record.is_live:
+            if record.key_digest != digest:
+                record.key_digest = digest
+                record.save(update_fields=["key_digest"])
+            return True
+    store.end({digest: store.Tombstone(record.end_reason, record.pk)})
     return False
 
 
@@ -219,23 +228,31 @@ def end_sessions(
 ) -> int:
     """End live sessions: write the end into the store, record why, tell the tabs.
 
-    The end goes first where every reader looks, the store: from then on the
-    session loads as ended with its reason, and no save can revive it. Then the
-    records, the audit log, ``session_ended`` and the open tabs. If the store is
-    down, ``StoreUnavailable`` is raised and nothing is recorded: nothing ended.
+    Under the records' row locks, the end goes first where every reader looks, the
+    store, over the key each record names now; then the records and the audit log.
+    The locks order it against a key change (``rekey``) and against another end:
+    the first end wins in the store and in the record alike. If the store is down,
+    ``StoreUnavailable`` is raised and nothing is recorded: nothing ended.
     Idempotent: records already ended are left as they are. Returns how many ended.
     """
-    records = [record for record in records if record.ended_at is None]
-    if not records:
+    ids = [record.pk for record in records if record.ended_at is None]
+    if not ids:
         return 0
     reason = EndReason(reason)
-    store.end({r.key_digest: store.Tombstone(reason.value, r.pk) for r in records})
     ended_at = to_datetime(time.time())
     with transaction.atomic():
-        still_live = _mark_ended(
-            ids=[record.pk for record in records], reason=reason, by=by, at=ended_at
+        ended = list(
+            SessionRecord.objects.live()
+            .select_for_update(of=("self",))
+            .select_related("user")
+            .filter(pk__in=ids)
         )
-        ended = [record for record in records if record.pk in still_live]
+        if not ended:
+            return 0
+        store.end({r.key_digest: store.Tombstone(reason.value, r.pk) for r in ended})
+        SessionRecord.objects.filter(pk__in=[r.pk for r in ended]).update(
+            ended_at=ended_at, end_reason=reason.value, ended_by=by
+        )
         kind = SessionEvent.Kind.FORCE if by is not None else SessionEvent.Kind.END
         SessionEvent.objects.bulk_create(
             SessionEvent(
@@ -249,7 +266,6 @@ def end_sessions(
             )
             for record in ended
         )
-    _end_moved_keys(ended, reason=reason)
     for record in ended:
         record.ended_at, record.end_reason, record.ended_by = ended_at, reason.value, by
         session_ended.send(sender=SessionRecord, reason=reason, record=record, by=by)
@@ -261,52 +277,22 @@ def end_sessions(
     return len(ended)
 
 
-def _end_moved_keys(records: list[SessionRecord], *, reason: EndReason) -> None:
-    """End the new key of a session whose key moved while it was being ended.
-
-    A key change (``rekey``) that lands before the records were marked is seen
-    here; one that lands after finds the record ended and ends its key itself.
-    """
-    known = {record.pk: record.key_digest for record in records}
-    moved = SessionRecord.objects.filter(pk__in=list(known)).values_list(
-        "pk", "key_digest"
-    )
-    store.end(
-        {
-            digest: store.Tombstone(reason.value, pk)
-            for pk, digest in moved
-            if digest != known[pk]
-        }
-    )
-
-
-def _mark_ended(*, ids: list[int], reason: EndReason, by, at: datetime) -> set[int]:
-    """Record the end of those of ``ids`` still live; return them. Call in atomic()."""
-    still_live = set(
-        SessionRecord.objects.live()
-        .select_for_update()
-        .filter(pk__in=ids)
-        .values_list("pk", flat=True)
-    )
-    SessionRecord.objects.filter(pk__in=still_live).update(
-        ended_at=at, end_reason=reason.value, ended_by=by
-    )
-    return still_live
-
-
 def end_current(*, request: HttpRequest, record_id: int, reason: EndReason) -> None:
     """End the session of this request for ``reason`` and sign the user out."""
     record = SessionRecord.objects.select_related("user").filter(pk=record_id).first()
+    end = None
     if record is not None:
         end_sessions(
             records=[record],
             reason=reason,
             ip=client_ip(request, app_settings.TRUSTED_PROXIES),
         )
+        # Another door may have ended it first, for its own reason: that one stands.
+        end = store.read(record.key_digest).end
     # logout() sends user_logged_out and flushes what is left of the session.
     auth.logout(request)
     # The response tells the browser why it ended (SessionLifetimeMiddleware).
-    request.sessions_core_end = store.Tombstone(reason.value, record_id)
+    request.sessions_core_end = end or store.Tombstone(reason.value, record_id)
 
 
 def end_lost_session(

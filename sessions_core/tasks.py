@@ -14,7 +14,7 @@ from celery import shared_task
 from django.db import DatabaseError
 from django.utils import timezone
 
-from . import keyring, rotation, selectors, services, store
+from . import keyring, policy, rotation, selectors, services, store
 from .conf import app_settings
 from .models import KeyVersion, SessionEvent, SessionRecord
 from .reasons import EndReason
@@ -80,6 +80,8 @@ def sweep_expired_sessions(
         verdict = selectors.record_verdict(record, now=now)
         if verdict.expired:
             by_reason.setdefault(verdict.reason, []).append(record)
+            continue
+        if not policy.settled(last_active=record.last_active_at.timestamp(), now=now):
             continue
         entry = store.read(record.key_digest)
         if entry.end is not None:

@@ -98,6 +98,10 @@ class FinalSessionStore(SessionBase):
         self._session_key = None
         return {}
 
+    def load_once(self) -> None:
+        """Load the session now (Django loads it on first use); a no-op after."""
+        self._get_session()
+
     def exists(self, session_key: str) -> bool:
         return bool(session_key) and self.read(digest_key(session_key)).data is not None
 
@@ -127,9 +131,11 @@ class FinalSessionStore(SessionBase):
             raise UpdateError
 
     def delete(self, session_key: str | None = None) -> None:
+        """Delete live data, but never an end: ``logout()`` flushes the session just
+        after sessions_core wrote why it ended, and the reason must stay."""
         session_key = session_key or self.session_key
         if session_key:
-            self.delete_digests([digest_key(session_key)])
+            self.discard(digest_key(session_key))
 
     def cycle_key(self) -> None:
         """Give the session a new key, unless it ended meanwhile.
@@ -140,8 +146,8 @@ class FinalSessionStore(SessionBase):
         """
         old = self.session_key  # before loading: a load that finds an end drops it
         data = self._session
-        if not old:
-            return super().cycle_key()
+        if not old or (self.end is None and not self.loaded_data):
+            return super().cycle_key()  # nothing was stored: a new session, as Django
         for _ in range(100):
             new = self._get_new_session_key()
             moved = self.move(
@@ -152,6 +158,12 @@ class FinalSessionStore(SessionBase):
             )
             if moved is None:  # the new key was taken: try another
                 continue
+            if moved is False:
+                # Moved away by a concurrent request of this session (a form sent
+                # twice): keep the old key, so that this request's save fails and
+                # it is answered as interrupted, and no second copy lives on.
+                self.modified = True
+                return
             self._session_key = new
             if isinstance(moved, Tombstone):
                 self.end, self._session_cache = moved, {}
@@ -223,9 +235,14 @@ class FinalSessionStore(SessionBase):
     ) -> bool | Tombstone | None:
         """In one step: if ``old`` holds live data, store ``payload`` under ``new``
         and delete ``old`` (True); if ``old`` holds a tombstone, copy it to ``new``
-        (the Tombstone); if ``old`` holds nothing, store ``payload`` under ``new``
-        (True). None if ``new`` was taken.
+        (the Tombstone); if ``old`` holds nothing, write nothing (False). None if
+        ``new`` was taken.
         """
+        raise NotImplementedError
+
+    @classmethod
+    def discard(cls, digest: str) -> None:
+        """Delete live data under ``digest``; leave a tombstone where it is."""
         raise NotImplementedError
 
     @classmethod
@@ -235,6 +252,7 @@ class FinalSessionStore(SessionBase):
 
     @classmethod
     def delete_digests(cls, digests: list[str]) -> None:
+        """Delete whatever is stored under these digests (the rotation's purge)."""
         raise NotImplementedError
 
     @classmethod

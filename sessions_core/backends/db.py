@@ -84,6 +84,8 @@ class SessionStore(FinalSessionStore):
                 )
                 if rows.filter(pk=new).exists():
                     return None
+                if current is None:
+                    return False
                 end = cls.decode_entry(current).end
                 rows.create(
                     key_digest=new,
@@ -112,6 +114,15 @@ class SessionStore(FinalSessionStore):
                 unique_fields=["key_digest"],
                 update_fields=["data", "expire_date"],
             )
+        except _OUTAGE as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    @classmethod
+    def discard(cls, digest: str) -> None:
+        try:
+            StoredSession.objects.filter(pk=digest).exclude(
+                data__startswith=TOMBSTONE_MARK
+            ).delete()
         except _OUTAGE as exc:
             raise StoreUnavailable(str(exc)) from exc
 

@@ -30,16 +30,27 @@ return 1
 """
 
 # KEYS: old, new. ARGV: payload, ttl, the tombstone mark.
+# Returns 0: new taken; 1: moved; 2: old holds nothing; else the tombstone copied.
 _MOVE = """
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 local current = redis.call('GET', KEYS[1])
-if current and string.sub(current, 1, 1) == ARGV[3] then
+if not current then return 2 end
+if string.sub(current, 1, 1) == ARGV[3] then
   redis.call('SET', KEYS[2], current, 'EX', ARGV[2])
   return current
 end
 redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
-if current then redis.call('DEL', KEYS[1]) end
+redis.call('DEL', KEYS[1])
 return 1
+"""
+
+# KEYS[1]: the session. ARGV: the tombstone mark.
+_DISCARD = """
+local current = redis.call('GET', KEYS[1])
+if current and string.sub(current, 1, 1) ~= ARGV[1] then
+  redis.call('DEL', KEYS[1])
+end
+return 0
 """
 
 
@@ -58,6 +69,7 @@ class _Client:
         self.redis = get_client(write=True)
         self.write_if_live = self.redis.register_script(_WRITE_IF_LIVE)
         self.move = self.redis.register_script(_MOVE)
+        self.discard = self.redis.register_script(_DISCARD)
 
     def key(self, digest: str) -> str:
         return self.cache.make_key(KEY_PREFIX + digest)
@@ -121,11 +133,19 @@ class SessionStore(FinalSessionStore):
             )
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
-        if moved == 0:
-            return None
         if isinstance(moved, bytes):
-            return Tombstone.decode(moved.decode(errors="replace"))
-        return True
+            moved = moved.decode(errors="replace")
+        if isinstance(moved, str):
+            return Tombstone.decode(moved)
+        return {0: None, 1: True, 2: False}[moved]
+
+    @classmethod
+    def discard(cls, digest: str) -> None:
+        c = client()
+        try:
+            c.discard(keys=[c.key(digest)], args=[TOMBSTONE_MARK])
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
 
     @classmethod
     def write_tombstones(cls, tombstones: dict[str, str]) -> None:

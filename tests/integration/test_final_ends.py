@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from django.contrib.sessions.backends.base import UpdateError
 from django.core.management import call_command
 from django.test import Client, override_settings
@@ -211,8 +211,8 @@ def test_an_older_reread_that_finishes_last_does_not_win(alice, monkeypatch):
     real_read = consumers._read_session
     slow = threading.Event()
 
-    def read(session_key, user):
-        result = real_read(session_key, user)
+    def read(*args):
+        result = real_read(*args)
         if slow.is_set():
             slow.clear()
             time.sleep(2.5)  # this read saw the session before the extend
@@ -240,3 +240,91 @@ def test_an_older_reread_that_finishes_last_does_not_win(alice, monkeypatch):
         await socket.disconnect()
 
     async_to_sync(scenario)()
+
+
+# --- found in review: each failed before its fix ----------------------------------
+
+
+def test_a_session_moved_twice_at_once_leaves_one_copy_that_ends(engine, sign_in_as):
+    """Two requests of one session cycling its key (a form sent twice): the second
+    found the old key empty and wrote a second live copy no record tracked."""
+    client = sign_in_as("alice")
+    first, second = (store.session_store(key_of(client)) for _ in range(2))
+    first.load_once(), second.load_once()
+    first.cycle_key()
+    second.cycle_key()
+    assert second.session_key == key_of(client)  # nothing new made
+    with pytest.raises(UpdateError):
+        second.save()
+    record = SessionRecord.objects.get()
+    services.rekey(record_id=record.pk, session_key=first.session_key)
+    services.force_logout_sessions(record_ids=[record.pk], by=None)
+    assert store.load(first.session_key) == store.load(key_of(client)) == {}
+
+
+def test_the_first_of_two_racing_ends_wins_in_the_store_and_the_record(
+    engine, sign_in_as
+):
+    client = sign_in_as("alice")
+    stale = list(SessionRecord.objects.select_related("user"))  # read, then...
+    services.force_logout_sessions(record_ids=[stale[0].pk], by=None)
+    assert services.end_sessions(records=stale, reason="idle") == 0
+    record = SessionRecord.objects.get()
+    assert record.end_reason == "admin"
+    assert store.read(record.key_digest).end.reason == "admin"
+    assert_ended(client, "admin")
+
+
+def test_an_end_between_a_key_move_and_its_rekey_ends_the_new_key(engine, sign_in_as):
+    client = sign_in_as("alice")
+    session = store.session_store(key_of(client))
+    session.cycle_key()  # moved in the store; the record still names the old key
+    record = SessionRecord.objects.get()
+    services.force_logout_sessions(record_ids=[record.pk], by=None)
+    assert not services.rekey(record_id=record.pk, session_key=session.session_key)
+    assert store.load(session.session_key) == {}
+    assert store.read(digest_key(session.session_key)).end.reason == "admin"
+
+
+def test_signing_out_keeps_the_reason_in_the_store(engine, sign_in_as):
+    """logout() flushed the session just after the end was written, deleting it."""
+    client = sign_in_as("alice")
+    record = SessionRecord.objects.get()
+    client.post("/logout/")
+    assert store.read(record.key_digest).end.reason == "logout"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(30)
+def test_a_tab_of_a_session_whose_key_moved_reconnects_and_is_not_told_it_ended(
+    sign_in_as,
+):
+    """After a password change in one tab, the other tabs' sockets (on the old key)
+    were told "You signed out" while the session went on under its new key."""
+    client = sign_in_as("alice")
+
+    async def scenario():
+        socket = socket_for(client)
+        connected, _ = await socket.connect()
+        assert connected
+        await receive_type(socket, "state")
+        await sync_to_async(change_own_password)(client)
+        await socket.send_json_to({"type": "ping"})
+        closed = await socket.receive_output(timeout=5)
+        assert closed == {"type": "websocket.close", "code": 4001}
+
+    async_to_sync(scenario)()
+    assert client.get("/").status_code == 200
+    assert SessionRecord.objects.live().count() == 1
+
+
+def change_own_password(client: Client) -> None:
+    response = client.post(
+        "/password/",
+        {
+            "old_password": "demo-alice-2026",
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 302
