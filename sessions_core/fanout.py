@@ -25,8 +25,11 @@ logger = logging.getLogger(__name__)
 
 # Join again well within channels-redis' group expiry (one day by default).
 REJOIN_EVERY = 3600.0
+# While the layer is down: joins are retried this often, and the channel's receive
+# after a pause doubling from the first value to the second. Short, so that a
+# rotation right after Redis comes back reaches every tab within a second.
 RETRY_AFTER = 0.25
-RECONNECT_AFTER = 0.1
+RECONNECT_AFTER = (0.1, 0.5)
 # Group joins sent at once: a reconnect storm must not open a connection per tab.
 JOINS_AT_ONCE = 50
 
@@ -49,6 +52,7 @@ class Hub:
         self.wake.set()
         self.round_done = loop.create_future()
         self.handling: set[asyncio.Task] = set()
+        self.failing = False  # the last round of joins failed
         self.channel = loop.create_task(layer.new_channel("sessions_core.fanout."))
         self.tasks = [
             loop.create_task(self._reconcile()),
@@ -107,8 +111,12 @@ class Hub:
                 failed = await self._apply(channel, dirty)
             finally:
                 done.set_result(None)
-            if failed:
+            if failed and not self.failing:  # once per outage, not every retry
                 logger.warning("could not update %d channel group(s)", len(failed))
+            elif self.failing and not failed:
+                logger.warning("channel groups joined again")
+            self.failing = bool(failed)
+            if failed:
                 await asyncio.sleep(RETRY_AFTER)
                 for group in failed:
                     self._mark(group)
@@ -140,6 +148,7 @@ class Hub:
 
     async def _listen(self) -> None:
         channel = await self.channel
+        failures = 0
         while True:
             try:
                 message = await self.layer.receive(channel)
@@ -147,10 +156,14 @@ class Hub:
                 # The layer lost its connection. If Redis restarted empty, every
                 # group membership is gone: join them all again as soon as it
                 # answers, not at the hourly renewal.
-                logger.warning("the session channel failed (%s); rejoining", exc)
+                if not failures:
+                    logger.warning("the session channel failed (%s); rejoining", exc)
+                failures += 1
                 self._rejoin(renew=False)
-                await asyncio.sleep(RECONNECT_AFTER)
+                first, most = RECONNECT_AFTER
+                await asyncio.sleep(min(first * 2 ** min(failures - 1, 8), most))
                 continue
+            failures = 0
             self._hand_out(message)
 
     def _hand_out(self, message: dict) -> None:

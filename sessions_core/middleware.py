@@ -42,6 +42,18 @@ class SessionMiddleware(DjangoSessionMiddleware):
     (checked by sessions_core.E009).
     """
 
+    def process_request(self, request):
+        super().process_request(request)
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return None
+        try:
+            # Read now, once: a store that is down is answered here with the outage
+            # page, before any view, error page or middleware reads the user.
+            request.session.load_once()
+        except StoreUnavailable:
+            return outage_response(request)
+        return None
+
     def process_response(self, request, response):
         try:
             return super().process_response(request, response)
@@ -114,8 +126,9 @@ class SessionLifetimeMiddleware:
             # Signed in before sessions_core was installed, or stamps damaged.
             services.start_session(request=request, user=request.user)
             stamps = read_stamps(request.session)
-        request.sessions_core_current.user_id = request.user.pk
-        request.sessions_core_current.record_id = stamps.record_id
+        current = getattr(request, "sessions_core_current", None)
+        if current is not None:
+            current.user_id, current.record_id = request.user.pk, stamps.record_id
         verdict = selectors.verdict_for(stamps=stamps, user=request.user, now=now)
         if verdict.expired:
             services.end_current(
@@ -223,7 +236,7 @@ def _set_end_cookie(response: HttpResponse, end: Tombstone | None) -> None:
         return
     response.set_signed_cookie(
         app_settings.END_COOKIE,
-        f"{end.reason}:{end.record_id or ''}",
+        end.reason,  # only the reason: signed, but readable by whoever holds it
         salt=END_COOKIE_SALT,
         max_age=END_COOKIE_MAX_AGE,
         httponly=True,
@@ -247,5 +260,4 @@ def end_notice_for(request: HttpRequest) -> Tombstone | None:
         )
     except (KeyError, signing.BadSignature, ValueError):
         return None
-    reason, _, record_id = value.partition(":")
-    return Tombstone(reason, int(record_id) if record_id.isdigit() else None)
+    return Tombstone(value, None)

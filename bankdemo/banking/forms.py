@@ -34,7 +34,8 @@ class TransferForm(forms.Form):
             "max_digits": "That amount is too large.",
             "max_whole_digits": "That amount is too large.",
         },
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+        # No autocomplete="off": it stops the browser restoring the amount on Back.
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
     reference = forms.CharField(
         label="Reference (optional)", max_length=60, required=False

@@ -23,6 +23,7 @@ ABSOLUTE_FIRST = {
     "SESSIONS_CORE_STAFF_IDLE_TIMEOUT": 5,
     "SESSIONS_CORE_WARNING_LEAD": 2,
     "SESSIONS_CORE_ABSOLUTE_TIMEOUT": 7,
+    "SESSION_COOKIE_AGE": 7,  # as bankdemo's settings: the absolute limit
 }
 
 

@@ -28,6 +28,7 @@ from bankdemo.banking.models import Account, Transfer
 from sessions_core import rotation
 from sessions_core.consumers import CLOSE_TRY_AGAIN_LATER
 from sessions_core.models import SessionRecord
+from sessions_core.store import StoreUnavailable
 from tests import outage_redis
 from tests.conftest import require
 from tests.integration.test_banking import form
@@ -147,10 +148,35 @@ def test_a_blip_is_an_outage_page_and_the_session_survives_it(
         assert "data-store-outage" in sent.content.decode()
         assert_cookie_kept(sent)
         assert (balances(alice), Transfer.objects.count()) == before
+
+        # Pages that read the user before any view (a 404, a stale form): they
+        # were 500s. A password change must not go through with the old sessions
+        # left alive: it does not go through at all.
+        assert_outage(client.get("/no-such-page/"))
+        stale = Client(enforce_csrf_checks=True, raise_request_exception=False)
+        stale.cookies["sessionid"] = cookie
+        assert_outage(stale.post("/transfer/", form(alice)))
+        new_password = "an-outage-password-2026"
+        changed = client.post(
+            "/password/",
+            {
+                "old_password": PASSWORD,
+                "new_password1": new_password,
+                "new_password2": new_password,
+            },
+        )
+        assert_outage(changed)
+        # The same from code (the admin's form, a shell): the save fails whole.
+        changing = type(alice).objects.get(pk=alice.pk)
+        changing.set_password(new_password)
+        with pytest.raises(StoreUnavailable):
+            changing.save()
         assert not SessionRecord.objects.ended().exists()
     finally:
         private_sessions.resume()
-    print(f"outage lasted {time.monotonic() - paused:.1f} s (three requests)")
+    print(f"outage lasted {time.monotonic() - paused:.1f} s (six requests)")
+    alice.refresh_from_db()
+    assert alice.check_password(PASSWORD)
 
     assert client.cookies["sessionid"].value == cookie
     page = client.get("/")

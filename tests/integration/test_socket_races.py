@@ -1,8 +1,8 @@
 """A tab that goes away mid-conversation leaves no traceback in the server's log.
 
-A page that navigates away right after a frame closes its socket while the server
-is answering: daphne (autobahn) then refuses the answer with "Attempt to send on a
-closed protocol", and the consumer must take that as the tab having gone.
+A page that navigates away right after a frame closes its socket (or just drops
+it) while the server is still answering. Daphne drops replies to a connection it
+knows is closed; this keeps it so for every frame of the protocol.
 """
 
 from __future__ import annotations

@@ -6,11 +6,14 @@ embedded demo), run it beside the server: ``manage.py sweep_sessions --every 60`
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
 from sessions_core.tasks import sweep_expired_sessions
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -28,10 +31,16 @@ class Command(BaseCommand):
     def handle(self, *args, every: float, **options):
         if every < 0:
             raise CommandError("--every must be 0 (once) or a number of seconds.")
-        while True:
+        if not every:
             ended = sweep_expired_sessions.apply().get()
-            if ended or not every:
-                self.stdout.write(f"Ended {ended} session(s).")
-            if not every:
-                return
+            self.stdout.write(f"Ended {ended} session(s).")
+            return
+        while True:
+            try:
+                ended = sweep_expired_sessions.apply().get()
+            except Exception as exc:  # an outage: the next round tries again
+                logger.warning("the session sweep failed (%s); retrying", exc)
+            else:
+                if ended:
+                    self.stdout.write(f"Ended {ended} session(s).")
             time.sleep(every)
