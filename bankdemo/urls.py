@@ -10,7 +10,11 @@ urlpatterns = [
     path("login/", session_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
-        "password/", session_views.PasswordChangeView.as_view(), name="password_change"
+        "password/",
+        session_views.PasswordChangeView.as_view(
+            template_name="registration/password_change.html"
+        ),
+        name="password_change",
     ),
     path("admin/", admin.site.urls),
     path("", include("sessions_core.urls")),

@@ -37,10 +37,10 @@ class _Settings:
         return getattr(settings, "SESSIONS_CORE_LIMITS_HOOK", None)
 
     @property
-    def BACKGROUND_URL_NAMES(self) -> frozenset[str]:
-        """URL names whose requests never count as user activity."""
-        names = getattr(settings, "SESSIONS_CORE_BACKGROUND_URL_NAMES", ())
-        return frozenset(names) | {"sessions_core:status"}
+    def LOGOUT_URL(self) -> str:
+        """Where the dialog's "Sign out" posts: a URL name or path (Django's own
+        auth URLs call it ``logout``)."""
+        return getattr(settings, "SESSIONS_CORE_LOGOUT_URL", "logout")
 
     @property
     def BACKGROUND_HEADER(self) -> str:

@@ -6,19 +6,29 @@ import time
 from datetime import UTC, datetime
 from functools import lru_cache
 
+from django.conf import settings
+from django.shortcuts import resolve_url
 from django.utils.timezone import localtime
 from django.utils.translation import get_language, ngettext
 
+from .conf import app_settings
+
 
 def session_lifetime(request) -> dict:
+    urls = {
+        # Where the dialog sends a tab: the host's own URLs, from its settings.
+        "session_login_url": resolve_url(settings.LOGIN_URL),
+        "session_logout_url": resolve_url(app_settings.LOGOUT_URL),
+    }
     verdict = getattr(request, "sessions_core_verdict", None)
     if verdict is None or not request.user.is_authenticated:
-        return {}
+        return urls
     limits = verdict.limits
     deadline = localtime(
         datetime.fromtimestamp(time.time() + verdict.absolute_expires_in, tz=UTC)
     )
     return {
+        **urls,
         "session_verdict": verdict,
         "session_idle_words": duration_words(limits.idle, get_language()),
         "session_absolute_deadline": deadline,

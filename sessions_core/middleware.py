@@ -23,7 +23,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import resolve_url
 from django.utils.cache import patch_cache_control
 
-from . import selectors, services, store
+from . import decorators, selectors, services, store
 from .conf import app_settings
 from .models import digest_key
 from .outage import outage_response, wants_json
@@ -77,8 +77,8 @@ class SessionLifetimeMiddleware:
     """End expired sessions, record activity, and tell the next page why it ended.
 
     Goes after AuthenticationMiddleware (checked by sessions_core.E005). Requests
-    marked as background (the status endpoint, the X-Session-Background header,
-    SESSIONS_CORE_BACKGROUND_URL_NAMES) are judged but never count as activity.
+    marked as background (views decorated with ``decorators.background``, and the
+    X-Session-Background header) are judged but never count as activity.
     """
 
     def __init__(self, get_response):
@@ -103,7 +103,7 @@ class SessionLifetimeMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         try:
             if request.user.is_authenticated:
-                return self._judge_signed_in(request)
+                return self._judge_signed_in(request, view_func)
             end = _end_named_by_cookie(request)
         except StoreUnavailable:
             return outage_response(request)
@@ -112,13 +112,13 @@ class SessionLifetimeMiddleware:
             return ended_response(request)
         if end is not None:
             request.sessions_core_end = end
-            if not self._is_public(request):
+            if not self._is_open_after_end(request, view_func):
                 return ended_response(request)
         return None
 
     # --- signed-in requests ---------------------------------------------------------
 
-    def _judge_signed_in(self, request: HttpRequest) -> HttpResponse | None:
+    def _judge_signed_in(self, request: HttpRequest, view) -> HttpResponse | None:
         now = time.time()
         request.sessions_core_private = True
         stamps = read_stamps(request.session)
@@ -135,7 +135,7 @@ class SessionLifetimeMiddleware:
                 request=request, record_id=stamps.record_id, reason=verdict.reason
             )
             return ended_response(request)
-        if not self._is_background(request) and services.record_activity(
+        if not self._is_background(request, view) and services.record_activity(
             request=request, stamps=stamps, idle=verdict.limits.idle, now=now
         ):
             stamps = read_stamps(request.session)
@@ -143,23 +143,17 @@ class SessionLifetimeMiddleware:
         request.sessions_core_verdict = verdict
         return None
 
-    def _is_background(self, request: HttpRequest) -> bool:
+    def _is_background(self, request: HttpRequest, view) -> bool:
         # META directly: request.headers would parse every header on each request.
         meta_key = "HTTP_" + app_settings.BACKGROUND_HEADER.upper().replace("-", "_")
-        if request.META.get(meta_key) == "1":
-            return True
-        match = request.resolver_match
-        return (
-            match is not None and match.view_name in app_settings.BACKGROUND_URL_NAMES
+        return request.META.get(meta_key) == "1" or getattr(
+            view, decorators.BACKGROUND_ATTR, False
         )
 
-    def _is_public(self, request: HttpRequest) -> bool:
-        match = request.resolver_match
-        return match is not None and match.view_name in {
-            "login",
-            "sessions_core:help",
-            "sessions_core:status",
-        }
+    def _is_open_after_end(self, request: HttpRequest, view) -> bool:
+        return getattr(view, decorators.OPEN_AFTER_END_ATTR, False) or (
+            request.path == resolve_url(settings.LOGIN_URL)
+        )
 
     # --- every response -------------------------------------------------------------
 

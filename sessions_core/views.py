@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, JsonResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from . import selectors, services
+from . import decorators, selectors, services
 from .middleware import end_notice_for
 from .models import SessionRecord
 from .reasons import EndReason
@@ -30,6 +30,8 @@ def _verdict_json(verdict, authenticated: bool = True) -> dict:
     }
 
 
+@decorators.open_after_end
+@decorators.background
 @never_cache
 @require_GET
 def status(request: HttpRequest) -> JsonResponse:
@@ -59,6 +61,7 @@ def extend(request: HttpRequest) -> JsonResponse:
     return JsonResponse(_verdict_json(verdict))
 
 
+@decorators.open_after_end
 def help_session_expired(request: HttpRequest):
     return render(
         request,
@@ -102,7 +105,7 @@ def end_session(request: HttpRequest, record_id: int):
         services.end_current(
             request=request, record_id=record.pk, reason=EndReason.LOGOUT
         )
-        return redirect("login")
+        return redirect(settings.LOGIN_URL)
     # The other device hears that it was signed out from here, not that it did it.
     services.end_sessions(records=[record], reason=EndReason.REMOTE_LOGOUT)
     return redirect("sessions_core:mine")
@@ -144,10 +147,14 @@ class LoginView(auth_views.LoginView):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
-    """Change the password: other sessions end, this one goes on under a new key."""
+    """Change the password: other sessions end, this one goes on under a new key.
 
-    success_url = reverse_lazy("banking:overview")
-    template_name = "registration/password_change.html"
+    Then on to LOGIN_REDIRECT_URL; the template is Django's
+    ``registration/password_change_form.html`` unless the URLconf says otherwise.
+    """
+
+    def get_success_url(self) -> str:
+        return resolve_url(settings.LOGIN_REDIRECT_URL)
 
     def form_valid(self, form):
         response = super().form_valid(form)

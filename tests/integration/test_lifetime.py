@@ -95,11 +95,11 @@ def test_background_requests_never_move_the_idle_deadline(
     assert_ended(client, "idle")
 
 
-@override_settings(SESSIONS_CORE_BACKGROUND_URL_NAMES=["banking:overview"])
-def test_url_names_in_the_setting_are_background(engine, clock, sign_in_as):
+@override_settings(ROOT_URLCONF="tests.integration.background_urls")
+def test_views_marked_background_never_count_as_activity(engine, clock, sign_in_as):
     client = sign_in_as("alice")
     clock.advance(IDLE - 10)
-    assert client.get("/").status_code == 200
+    assert client.get("/poll/").status_code == 200
     clock.advance(10)
     assert_ended(client, "idle", path="/transfer/")
 

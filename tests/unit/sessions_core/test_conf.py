@@ -12,9 +12,10 @@ def test_reads_settings_when_used_so_overrides_apply():
     assert app_settings.IDLE_TIMEOUT == 600
 
 
-def test_status_endpoint_is_always_background():
-    with override_settings(SESSIONS_CORE_BACKGROUND_URL_NAMES=["poll"]):
-        assert {"poll", "sessions_core:status"} == app_settings.BACKGROUND_URL_NAMES
+def test_logout_url_defaults_to_djangos_url_name():
+    assert app_settings.LOGOUT_URL == "logout"
+    with override_settings(SESSIONS_CORE_LOGOUT_URL="/bye/"):
+        assert app_settings.LOGOUT_URL == "/bye/"
 
 
 def test_environment_feeds_the_settings(monkeypatch):
