@@ -127,16 +127,16 @@ class SessionRecordAdmin(ReadOnlyAdmin):
     def _deadline(self, record, attribute):
         if not record.is_live:
             return "–"
-        seconds = getattr(selectors.record_verdict(record), attribute)
-        return time.strftime("%H:%M:%S", time.gmtime(time.time() + seconds))
+        moment = getattr(selectors.record_verdict(record), attribute)
+        return time.strftime("%H:%M:%S", time.gmtime(moment))
 
     @admin.display(description=_("idle deadline (UTC)"))
     def idle_deadline(self, record):
-        return self._deadline(record, "idle_expires_in")
+        return self._deadline(record, "idle_deadline")
 
     @admin.display(description=_("absolute deadline (UTC)"))
     def absolute_deadline(self, record):
-        return self._deadline(record, "absolute_expires_in")
+        return self._deadline(record, "absolute_deadline")
 
     @admin.action(description=_("Force sign-out of selected sessions"))
     def force_sign_out(self, request, queryset):

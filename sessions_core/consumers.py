@@ -15,24 +15,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from . import fanout, keyring, notify, policy, selectors, services, store, ws_auth
-from .conf import app_settings
-from .models import digest_key
+from . import fanout, keyring, notify, policy, services, socket_reads, store, ws_auth
 from .policy import Verdict
 from .reasons import EndReason
-from .sessiondata import Stamps, read_stamps
+from .sessiondata import Stamps
+from .socket_timers import SessionTimers
 
 logger = logging.getLogger(__name__)
 
-# A state frame is re-sent only if a deadline moved by more than this (seconds).
-STATE_TOLERANCE = 0.5
 # The store is down; the page reconnects with backoff. RFC 6455's 1013 ("Try Again
 # Later") is not one a server may send through daphne (autobahn allows 1000 and
 # 3000-4999), so the private-use code that echoes it.
@@ -42,75 +37,7 @@ CLOSE_TRY_AGAIN_LATER = 4013
 CLOSE_RECONNECT = 4001
 
 
-async def _in_thread_pool(function, *args, **kwargs):
-    """Run ``function`` in the thread pool, then send the messages it sent.
-
-    Not Channels' single database thread: thousands of sockets re-read their
-    sessions, and queued one after another there a "Stay signed in" waited seconds
-    behind them (bench/websockets.py); the reads are independent and safe in
-    parallel. The messages go out from here, not from the thread (notify.collect).
-    """
-
-    def collecting():
-        with notify.collect() as outbox:
-            return function(*args, **kwargs), outbox
-
-    result, outbox = await database_sync_to_async(collecting, thread_sensitive=False)()
-    await notify.send_collected(outbox)
-    return result
-
-
-# What _read_session says when it is no end: the store is down (read again soon),
-# or the session moved to a new key (the page reconnects with its new cookie).
-STORE_DOWN = "store_down"
-MOVED = "moved"
-STORE_RETRY = 2.0
-
-
-def _read_session(
-    session_key: str, user, record_id: int | None = None
-) -> tuple[Stamps | None, Verdict | str]:
-    """Re-read the store and judge: (stamps, verdict), or (stamps, reason) if ended.
-
-    One read gives the data or the end's tombstone. A session found expired, gone,
-    or signed with a retired secret key is ended here, so that every door records
-    the same end. STORE_DOWN and MOVED are not ends.
-    """
-    try:
-        return _judge_stored(session_key, user, record_id)
-    except store.StoreUnavailable:
-        return None, STORE_DOWN
-
-
-def _judge_stored(session_key: str, user, record_id: int | None):
-    digest = digest_key(session_key)
-    entry = store.read(digest)
-    if entry.end is not None:
-        return None, entry.end.reason or EndReason.LOGOUT.value
-    stamps = read_stamps(entry.data or {})
-    if stamps is None or not selectors.session_still_valid(entry.data or {}, user):
-        record = selectors.record_for_key(session_key) or selectors.record_by_id(
-            record_id
-        )
-        if record is None:
-            return None, EndReason.LOGOUT.value
-        if record.is_live and record.key_digest != digest:
-            return None, MOVED  # a key change: the session goes on under its new key
-        if record.is_live:
-            record = services.end_lost_session(
-                record=record, unreadable=entry.data is not None
-            )
-        return None, record.end_reason
-    verdict = selectors.verdict_for(stamps=stamps, user=user)
-    if verdict.expired:
-        record = selectors.record_for_key(session_key)
-        if record is not None:
-            services.end_sessions(records=[record], reason=verdict.reason)
-        return stamps, verdict.reason.value
-    return stamps, verdict
-
-
-class SessionConsumer(AsyncJsonWebsocketConsumer):
+class SessionConsumer(SessionTimers, AsyncJsonWebsocketConsumer):
     # No channel of its own: group messages come through the process's one channel
     # (sessions_core.fanout), which hands them to handle_group_message.
     channel_layer_alias = None
@@ -178,7 +105,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         self.reads_started += 1
         seq = self.reads_started
         try:
-            verdict = await _in_thread_pool(
+            verdict = await socket_reads.in_thread_pool(
                 services.extend_by_key, session_key=self.session_key, user=self.user
             )
         except store.StoreUnavailable:
@@ -236,16 +163,16 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             return False
         self.reads_started += 1
         seq = self.reads_started
-        stamps, outcome = await _in_thread_pool(
-            _read_session,
+        stamps, outcome = await socket_reads.in_thread_pool(
+            socket_reads.read_session,
             self.session_key,
             self.user,
             self.stamps.record_id if self.stamps else None,
         )
-        if outcome == STORE_DOWN:
+        if outcome == socket_reads.STORE_DOWN:
             self.schedule_retry()
             return True
-        if outcome == MOVED:
+        if outcome == socket_reads.MOVED:
             self.closing = True
             self.cancel_timer()
             await self.close(code=CLOSE_RECONNECT)
@@ -263,102 +190,6 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             await self.send_state(outcome)
         self.schedule(outcome)
         return True
-
-    async def send_state(self, verdict: Verdict, *, force: bool = False) -> None:
-        # Deadlines count from when the verdict was judged, not from now: a verdict
-        # may have waited in the database thread's queue before it got here.
-        deadlines = (
-            verdict.at + verdict.idle_expires_in,
-            verdict.at + verdict.absolute_expires_in,
-        )
-        if (
-            not force
-            and self.sent is not None
-            and all(
-                abs(a - b) <= STATE_TOLERANCE
-                for a, b in zip(deadlines, self.sent, strict=True)
-            )
-        ):
-            return
-        self.sent = deadlines
-        now = time.time()
-        await self.send_json(
-            {
-                "type": "state",
-                "idle_expires_in": round(max(deadlines[0] - now, 0.0), 1),
-                "absolute_expires_in": round(max(deadlines[1] - now, 0.0), 1),
-                "warning_lead": verdict.warning_lead,
-            }
-        )
-
-    def schedule(self, verdict: Verdict) -> None:
-        """Wake at the warning, the deadline, the key retiring, or the backstop."""
-        self.cancel_timer()
-        deadline = verdict.at + verdict.expires_in
-        key = (verdict.kind, round(deadline))
-        wake_at = (
-            deadline if self.warned_for == key else deadline - verdict.warning_lead
-        )
-        if verdict.key_expires_in is not None:
-            wake_at = min(wake_at, verdict.at + verdict.key_expires_in)
-        now = time.time()
-        # The backstop, jittered: sockets opened together must not re-read together.
-        wake_at = min(wake_at, now + app_settings.WS_RECHECK * random.uniform(0.75, 1))
-        loop = asyncio.get_running_loop()
-        # A timer handle, not a sleeping task: a few hundred bytes per idle socket.
-        self.timer = loop.call_at(
-            loop.time() + max(wake_at - now, 0.0),
-            self.wake,
-            verdict.kind,
-            deadline,
-            verdict.warning_lead,
-        )
-
-    def schedule_retry(self) -> None:
-        """The store is down: keep the socket and the deadlines, read again soon."""
-        self.cancel_timer()
-        loop = asyncio.get_running_loop()
-        self.timer = loop.call_later(
-            STORE_RETRY * random.uniform(0.75, 1.25), self.wake, "retry", 0.0, 0.0
-        )
-
-    def cancel_timer(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-
-    def wake(self, kind: str, deadline: float, lead: float) -> None:
-        self.timer = None
-        if not self.closing:
-            # Keep a reference: the event loop holds tasks only weakly.
-            self.waking = asyncio.ensure_future(self.on_wake(kind, deadline, lead))
-
-    async def on_wake(self, kind: str, deadline: float, lead: float) -> None:
-        try:
-            now = time.time()
-            key = (kind, round(deadline))
-            if (
-                deadline - lead - now <= 0.05
-                and now < deadline
-                and self.warned_for != key
-            ):
-                self.warned_for = key
-                await self.send_json(
-                    {
-                        "type": "warning",
-                        "kind": kind,
-                        "expires_in": round(deadline - now, 1),
-                    }
-                )
-                # Next wake: the deadline (or the backstop), which re-reads. A
-                # re-read now would only repeat the one that set this timer.
-                self.schedule(self.verdict)
-                return
-            await self.recheck()
-        except Exception:
-            logger.exception("session socket timer failed")
-        finally:
-            self.waking = None
 
     async def expire(self, reason: str) -> None:
         if self.closing:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -24,9 +23,7 @@ def session_lifetime(request) -> dict:
     if verdict is None or not request.user.is_authenticated:
         return urls
     limits = verdict.limits
-    deadline = localtime(
-        datetime.fromtimestamp(time.time() + verdict.absolute_expires_in, tz=UTC)
-    )
+    deadline = localtime(datetime.fromtimestamp(verdict.absolute_deadline, tz=UTC))
     return {
         **urls,
         "session_verdict": verdict,

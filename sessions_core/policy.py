@@ -14,6 +14,8 @@ from .reasons import EndReason
 # Activity is written at most once per window: 1/20 of the idle limit, at most 60 s.
 ACTIVITY_WINDOW_FRACTION = 20
 ACTIVITY_WINDOW_MAX = 60.0
+# A warning timer that fires this much early still warns (seconds).
+WARNING_SLACK = 0.05
 # A session active this recently may be in the middle of a request (a sign-in or a
 # key change not saved yet): the sweep judges its stored copy only after this long.
 SWEEP_SETTLE = 60.0
@@ -54,6 +56,36 @@ class Verdict:
     @property
     def expired(self) -> bool:
         return self.state is State.EXPIRED
+
+    # Deadlines as moments (seconds since the epoch), for those who schedule or
+    # show them: nobody else adds limits to timestamps.
+    @property
+    def idle_deadline(self) -> float:
+        return self.at + self.idle_expires_in
+
+    @property
+    def absolute_deadline(self) -> float:
+        return self.at + self.absolute_expires_in
+
+    @property
+    def deadline(self) -> float:
+        """When the nearer limit (``kind``) is reached."""
+        return self.at + self.expires_in
+
+    def seconds_left(self, now: float) -> tuple[float, float]:
+        """Seconds from ``now`` to the idle and the absolute deadline (never < 0)."""
+        return (
+            max(self.idle_deadline - now, 0.0),
+            max(self.absolute_deadline - now, 0.0),
+        )
+
+    def next_wake(self, *, warned: bool) -> float:
+        """When a tab acts next on this verdict: its warning, or once warned its
+        end, or the moment a rotation retires its key, whichever is first."""
+        wake = self.deadline if warned else self.deadline - self.warning_lead
+        if self.key_expires_in is not None:
+            wake = min(wake, self.at + self.key_expires_in)
+        return wake
 
 
 def judge(
@@ -119,6 +151,12 @@ def judge(
     )
 
 
+def warning_due(*, deadline: float, lead: float, now: float) -> bool:
+    """Tell whether a tab woken at ``now`` should warn of ``deadline`` (a timer may
+    fire a few milliseconds early)."""
+    return deadline - lead - now <= WARNING_SLACK and now < deadline
+
+
 def activity_window(idle: int) -> float:
     """Seconds within which a second activity write is skipped."""
     return min(idle / ACTIVITY_WINDOW_FRACTION, ACTIVITY_WINDOW_MAX)
@@ -132,6 +170,13 @@ def activity_due(*, last_recorded: float, now: float, idle: int) -> bool:
     stored value is never one the server will not honour.
     """
     return now - last_recorded >= activity_window(idle)
+
+
+def store_ttl(*, absolute: int, cookie_age: int) -> int:
+    """How long a store keeps a session, or the tombstone of its end, after its
+    last write: never less than the absolute limit, so that the policy, not the
+    store, ends every session (the cookie itself has no Expires)."""
+    return max(absolute, cookie_age, 1)
 
 
 def settled(*, last_active: float, now: float) -> bool:

@@ -29,6 +29,9 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import CreateError, SessionBase, UpdateError
 from django.utils.module_loading import import_string
 
+from sessions_core import policy
+from sessions_core.conf import app_settings
+
 # Stored values that start with this are tombstones, never session data (session
 # data is a JSON object and starts with "{").
 TOMBSTONE_MARK = "!"
@@ -37,6 +40,13 @@ TOMBSTONE_MARK = "!"
 def digest_key(session_key: str) -> str:
     """The SHA-256 hex digest by which stores, records and logs name a session."""
     return hashlib.sha256(session_key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def stored_for() -> int:
+    """Seconds a store keeps an entry after its last write (the policy decides)."""
+    return policy.store_ttl(
+        absolute=app_settings.ABSOLUTE_TIMEOUT, cookie_age=settings.SESSION_COOKIE_AGE
+    )
 
 
 def _serializer():
@@ -177,9 +187,7 @@ class FinalSessionStore(SessionBase):
         return True
 
     def get_expiry_age(self, **kwargs) -> int:
-        # How long the store keeps a session after its last save. The policy ends
-        # it sooner; this only bounds what an abandoned session costs.
-        return settings.SESSION_COOKIE_AGE
+        return stored_for()
 
     @classmethod
     def clear_expired(cls) -> None:

@@ -11,14 +11,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.db.utils import InterfaceError
 from django.utils import timezone
 
 from sessions_core.models import StoredSession
 
-from .base import TOMBSTONE_MARK, Entry, FinalSessionStore, StoreUnavailable, Tombstone
+from .base import (
+    TOMBSTONE_MARK,
+    Entry,
+    FinalSessionStore,
+    StoreUnavailable,
+    Tombstone,
+    stored_for,
+)
 
 # A database that cannot be reached; other errors are bugs and stay loud.
 _OUTAGE = (OperationalError, InterfaceError)
@@ -103,7 +109,7 @@ class SessionStore(FinalSessionStore):
 
     @classmethod
     def write_tombstones(cls, tombstones: dict[str, str]) -> None:
-        expires = _expiry(settings.SESSION_COOKIE_AGE)
+        expires = _expiry(stored_for())
         try:
             StoredSession.objects.bulk_create(
                 [

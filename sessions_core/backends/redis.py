@@ -17,7 +17,14 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from redis.exceptions import RedisError
 
-from .base import TOMBSTONE_MARK, Entry, FinalSessionStore, StoreUnavailable, Tombstone
+from .base import (
+    TOMBSTONE_MARK,
+    Entry,
+    FinalSessionStore,
+    StoreUnavailable,
+    Tombstone,
+    stored_for,
+)
 
 KEY_PREFIX = "sessions_core:"
 
@@ -150,7 +157,7 @@ class SessionStore(FinalSessionStore):
     @classmethod
     def write_tombstones(cls, tombstones: dict[str, str]) -> None:
         c = client()
-        ttl = max(settings.SESSION_COOKIE_AGE, 1)
+        ttl = stored_for()
         try:
             with c.redis.pipeline(transaction=False) as pipe:
                 for digest, tombstone in tombstones.items():

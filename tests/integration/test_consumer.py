@@ -11,7 +11,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client, override_settings
 
 from bankdemo.asgi import application
-from sessions_core import notify, rotation, services
+from sessions_core import notify, rotation, services, store
 from sessions_core.models import SessionRecord
 
 pytestmark = [
@@ -198,7 +198,7 @@ def test_socket_threads_never_wait_on_the_event_loop(alice, monkeypatch):
         await receive_type(two, "state", timeout=2)
         # An end found by one socket's re-read reaches the session's other tabs.
         record = await SessionRecord.objects.aget(user=alice)
-        await sync_to_async(services.store.delete_many)([record.key_digest])
+        await sync_to_async(store.delete_many)([record.key_digest])
         await one.send_json_to({"type": "ping"})
         told = await receive_type(one, "expired", timeout=2)
         assert await receive_type(two, "expired", timeout=2) == told

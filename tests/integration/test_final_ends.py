@@ -16,7 +16,7 @@ from django.contrib.sessions.backends.base import UpdateError
 from django.core.management import call_command
 from django.test import Client, override_settings
 
-from sessions_core import consumers, notify, services, store
+from sessions_core import notify, services, socket_reads, store
 from sessions_core.models import SessionEvent, SessionRecord, StoredSession, digest_key
 from sessions_core.sessiondata import LAST_ACTIVE_KEY
 from tests.integration.test_consumer import receive_type, socket_for
@@ -208,7 +208,7 @@ def test_an_older_reread_that_finishes_last_does_not_win(alice, monkeypatch):
     old deadline back, and the tab was warned as if nobody had pressed it."""
     client = Client()
     client.force_login(alice)
-    real_read = consumers._read_session
+    real_read = socket_reads.read_session
     slow = threading.Event()
 
     def read(*args):
@@ -218,7 +218,7 @@ def test_an_older_reread_that_finishes_last_does_not_win(alice, monkeypatch):
             time.sleep(2.5)  # this read saw the session before the extend
         return result
 
-    monkeypatch.setattr(consumers, "_read_session", read)
+    monkeypatch.setattr(socket_reads, "read_session", read)
 
     async def scenario():
         socket = socket_for(client)
