@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.test import Client
 
-from sessions_core import rotation, services, store, tasks
+from sessions_core import rotation, store, tasks
 from sessions_core.models import KeyVersion, SessionRecord
 from tests.conftest import switch_broker
 from tests.integration.test_lifetime import assert_ended
@@ -71,16 +72,16 @@ def test_a_purge_killed_halfway_completes_on_the_next_run(
     monkeypatch.setattr(tasks.purge_retired_sessions, "apply_async", lambda **kw: None)
     rotation.rotate_keys(grace=0)
     # The worker dies after deleting from the store, before recording the ends.
-    real_atomic = services.transaction.atomic
+    real_atomic = transaction.atomic
 
     def dying(*args, **kwargs):
         raise SystemExit("worker killed")
 
-    monkeypatch.setattr(services.transaction, "atomic", dying)
+    monkeypatch.setattr(transaction, "atomic", dying)
     with pytest.raises(SystemExit):
         tasks.purge_retired_sessions.run()
     assert SessionRecord.objects.live().count() == 2
-    monkeypatch.setattr(services.transaction, "atomic", real_atomic)
+    monkeypatch.setattr(transaction, "atomic", real_atomic)
     assert tasks.purge_retired_sessions.run() == 2
     assert not SessionRecord.objects.live().exists()
     for client in clients:

@@ -1,0 +1,95 @@
+"""The user's activity: written at most once a window, latest wins, and extends."""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib.sessions.backends.base import UpdateError
+from django.http import HttpRequest
+
+from sessions_core import notify, policy, selectors, store
+from sessions_core.models import SessionEvent, SessionRecord, digest_key
+from sessions_core.sessiondata import LAST_ACTIVE_KEY, Stamps, read_stamps
+
+from .audit import log_event, to_datetime
+
+
+def _store_activity(*, record_id: int, now: float) -> None:
+    # "Latest wins": the row only ever moves forward.
+    SessionRecord.objects.filter(
+        pk=record_id, last_active_at__lt=to_datetime(now)
+    ).update(last_active_at=to_datetime(now))
+    notify.send_sync([notify.session_group(record_id)], notify.changed_message())
+
+
+def record_activity(
+    *, request: HttpRequest, stamps: Stamps, idle: int, now: float
+) -> bool:
+    """Write the user's activity at ``now``, at most once per activity window.
+
+    Returns False when the write was skipped. Raises UpdateError if the session
+    ended meanwhile (the store refused the write): the request must not go on.
+    """
+    if not policy.activity_due(last_recorded=stamps.last_active, now=now, idle=idle):
+        return False
+    session = request.session
+    session[LAST_ACTIVE_KEY] = max(stamps.last_active, now)
+    # Saved now, not at the end of the request: other tabs re-read the store as
+    # soon as they are told, and a slow view must not hold the news back.
+    session.save()
+    session.modified = False
+    _store_activity(record_id=stamps.record_id, now=now)
+    return True
+
+
+def keep_latest_activity(*, request: HttpRequest) -> None:
+    """Before a modified session is saved, keep the newest activity in the store.
+
+    A slow request loaded the session before a newer request wrote later activity;
+    saving its copy as it is would move last activity back.
+    """
+    session = request.session
+    if not session.modified or session.session_key is None:
+        return
+    stored = read_stamps(store.read(digest_key(session.session_key)).data or {})
+    mine = read_stamps(session)
+    if stored and mine and stored.last_active > mine.last_active:
+        session[LAST_ACTIVE_KEY] = stored.last_active
+
+
+def extend_by_key(*, session_key: str, user) -> policy.Verdict | None:
+    """Count "Stay signed in" (or input in a tab) as activity, for any door.
+
+    Returns the new verdict, the expired verdict if it came too late, or None if
+    the session is gone.
+    """
+    session = store.session_store(session_key)
+    stamps = read_stamps(session)  # loads once, and keeps it for the save below
+    if stamps is None:
+        return None
+    now = time.time()
+    verdict = selectors.verdict_for(stamps=stamps, user=user, now=now)
+    if verdict.expired:
+        return verdict
+    session[LAST_ACTIVE_KEY] = max(stamps.last_active, now)
+    try:
+        session.save()
+    except UpdateError:
+        return None
+    _store_activity(record_id=stamps.record_id, now=now)
+    if verdict.state is policy.State.WARN:
+        log_event(
+            kind=SessionEvent.Kind.EXTEND,
+            user=user,
+            record=SessionRecord.objects.filter(pk=stamps.record_id).first(),
+        )
+    return selectors.verdict_for(
+        stamps=Stamps(
+            record_id=stamps.record_id,
+            signed_in=stamps.signed_in,
+            last_active=now,
+            key_version=stamps.key_version,
+        ),
+        user=user,
+        now=now,
+    )
