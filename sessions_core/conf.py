@@ -1,95 +1,124 @@
 """Typed, lazy access to sessions_core's settings.
 
 Every property reads ``django.conf.settings`` when it is used, never at import, so
-``override_settings`` works in tests.
+``override_settings`` works in tests. Properties convert and never validate: they
+are read on every request. ``sessions_core.checks`` validates the raw values.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+
+PREFIX = "SESSIONS_CORE_"
+
+# Every setting, without its prefix, and its default.
+DEFAULTS: dict[str, Any] = {
+    "IDLE_TIMEOUT": 600,
+    "STAFF_IDLE_TIMEOUT": 300,
+    "ABSOLUTE_TIMEOUT": 14400,
+    "WARNING_LEAD": 120,
+    "MAX_PER_USER": 3,
+    "LIMITS_HOOK": None,
+    "LOGOUT_URL": "logout",
+    "BACKGROUND_HEADER": "X-Session-Background",
+    "TRUSTED_PROXIES": 0,
+    "WS_RECHECK": 30,
+    "KEY_VERSION_TTL": 1.0,
+    "PURGE_BATCH": 5000,
+    "AUDIT_RETENTION_DAYS": 90,
+    "END_COOKIE": "sessions_core_end",
+    "UNUSUAL_SHORT_SESSION": 300,
+    "UNUSUAL_MIN_COUNT": 3,
+    "UNUSUAL_WINDOW_DAYS": 7,
+}
+
+
+def raw(name: str) -> Any:
+    """Return ``SESSIONS_CORE_<name>`` as the project wrote it, or its default."""
+    return getattr(settings, PREFIX + name, DEFAULTS[name])
 
 
 class _Settings:
     @property
     def IDLE_TIMEOUT(self) -> int:
-        return int(getattr(settings, "SESSIONS_CORE_IDLE_TIMEOUT", 600))
+        return int(raw("IDLE_TIMEOUT"))
 
     @property
     def STAFF_IDLE_TIMEOUT(self) -> int:
-        return int(getattr(settings, "SESSIONS_CORE_STAFF_IDLE_TIMEOUT", 300))
+        return int(raw("STAFF_IDLE_TIMEOUT"))
 
     @property
     def ABSOLUTE_TIMEOUT(self) -> int:
-        return int(getattr(settings, "SESSIONS_CORE_ABSOLUTE_TIMEOUT", 14400))
+        return int(raw("ABSOLUTE_TIMEOUT"))
 
     @property
     def WARNING_LEAD(self) -> int:
-        return int(getattr(settings, "SESSIONS_CORE_WARNING_LEAD", 120))
+        return int(raw("WARNING_LEAD"))
 
     @property
     def MAX_PER_USER(self) -> int:
         """Live sessions a user may have; 0 means no limit."""
-        return int(getattr(settings, "SESSIONS_CORE_MAX_PER_USER", 3))
+        return int(raw("MAX_PER_USER"))
 
     @property
     def LIMITS_HOOK(self) -> str | None:
         """Dotted path of ``hook(user, limits) -> Limits`` for per-role limits."""
-        return getattr(settings, "SESSIONS_CORE_LIMITS_HOOK", None)
+        return raw("LIMITS_HOOK")
 
     @property
     def LOGOUT_URL(self) -> str:
         """Where the dialog's "Sign out" posts: a URL name or path (Django's own
         auth URLs call it ``logout``)."""
-        return getattr(settings, "SESSIONS_CORE_LOGOUT_URL", "logout")
+        return raw("LOGOUT_URL")
 
     @property
     def BACKGROUND_HEADER(self) -> str:
         """Request header that marks background traffic (value ``1``)."""
-        return getattr(
-            settings, "SESSIONS_CORE_BACKGROUND_HEADER", "X-Session-Background"
-        )
+        return raw("BACKGROUND_HEADER")
 
     @property
     def TRUSTED_PROXIES(self) -> int:
         """How many proxies in front of Django append to X-Forwarded-For."""
-        return int(getattr(settings, "SESSIONS_CORE_TRUSTED_PROXIES", 0))
+        return int(raw("TRUSTED_PROXIES"))
 
     @property
     def WS_RECHECK(self) -> float:
         """Backstop: a websocket re-reads its session at least this often."""
-        return float(getattr(settings, "SESSIONS_CORE_WS_RECHECK", 30))
+        return float(raw("WS_RECHECK"))
 
     @property
     def KEY_VERSION_TTL(self) -> float:
         """How long one process may trust its copy of the key versions."""
-        return float(getattr(settings, "SESSIONS_CORE_KEY_VERSION_TTL", 1.0))
+        return float(raw("KEY_VERSION_TTL"))
 
     @property
     def PURGE_BATCH(self) -> int:
-        return int(getattr(settings, "SESSIONS_CORE_PURGE_BATCH", 5000))
+        return int(raw("PURGE_BATCH"))
 
     @property
     def AUDIT_RETENTION_DAYS(self) -> int:
-        return int(getattr(settings, "SESSIONS_CORE_AUDIT_RETENTION_DAYS", 90))
+        return int(raw("AUDIT_RETENTION_DAYS"))
 
     @property
     def END_COOKIE(self) -> str:
         """Cookie that carries a signed reference to the record of the ended session."""
-        return getattr(settings, "SESSIONS_CORE_END_COOKIE", "sessions_core_end")
+        return raw("END_COOKIE")
 
     @property
     def UNUSUAL_SHORT_SESSION(self) -> int:
         """Seconds: a session that ends sooner than this after sign-in is short."""
-        return int(getattr(settings, "SESSIONS_CORE_UNUSUAL_SHORT_SESSION", 300))
+        return int(raw("UNUSUAL_SHORT_SESSION"))
 
     @property
     def UNUSUAL_MIN_COUNT(self) -> int:
         """How many short or concurrent ends make a user's pattern unusual."""
-        return int(getattr(settings, "SESSIONS_CORE_UNUSUAL_MIN_COUNT", 3))
+        return int(raw("UNUSUAL_MIN_COUNT"))
 
     @property
     def UNUSUAL_WINDOW_DAYS(self) -> int:
-        return int(getattr(settings, "SESSIONS_CORE_UNUSUAL_WINDOW_DAYS", 7))
+        return int(raw("UNUSUAL_WINDOW_DAYS"))
 
 
 app_settings = _Settings()

@@ -1,27 +1,105 @@
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+from django.core.checks import run_checks
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 from django.test import override_settings
+from django.urls import reverse_lazy
 
 from sessions_core import checks
+from sessions_core.conf import DEFAULTS, PREFIX
 
 MIDDLEWARE = "sessions_core.middleware.SessionLifetimeMiddleware"
 AUTH = "django.contrib.auth.middleware.AuthenticationMiddleware"
+HOOK = "SESSIONS_CORE_LIMITS_HOOK"
 
 
 def ids(messages):
     return [message.id for message in messages]
 
 
+def setting_messages():
+    return checks.check_limits() + checks.check_settings()
+
+
+def role_limits(user, limits):
+    """A limits hook, for the hook checks."""
+    return limits
+
+
+def one_argument(user):
+    return None
+
+
+def assert_one(messages, check_id, setting, value=None):
+    """Exactly one message, with the id; it names the setting (and the value)."""
+    assert ids(messages) == [check_id]
+    assert setting in messages[0].msg
+    assert setting in messages[0].hint
+    if value is not None:
+        assert repr(value) in messages[0].msg
+
+
 def test_demo_settings_pass_every_check():
     assert checks.check_limits() == []
+    assert checks.check_settings() == []
     assert checks.check_middleware() == []
     assert checks.check_stores() == []
+
+
+def test_bankdemo_settings_pass_the_check_command():
+    import bankdemo.settings as project
+
+    ours = {name: getattr(project, name) for name in dir(project) if PREFIX in name}
+    with override_settings(**ours):
+        call_command("check")  # raises SystemCheckError on any error
+        assert [m for m in run_checks() if m.id.startswith("sessions_core.")] == []
+
+
+def test_defaults_pass_every_check(settings):
+    for name in DEFAULTS:
+        if hasattr(settings, PREFIX + name):
+            delattr(settings, PREFIX + name)
+    assert setting_messages() == []
+
+
+def test_every_setting_is_checked():
+    assert set(DEFAULTS) == {*checks.NUMBERS, *checks.NAMES, checks.HOOK}
+
+
+def test_every_id_is_tested():
+    source = Path(checks.__file__).read_text()
+    defined = set(re.findall(r"E0\d\d|W0\d\d", source))
+    tested = set(re.findall(r"sessions_core\.([EW]0\d\d)", Path(__file__).read_text()))
+    assert defined - tested == set()
 
 
 @override_settings(SESSIONS_CORE_IDLE_TIMEOUT=0)
 def test_e001_non_positive_timeout():
     assert ids(checks.check_limits()) == ["sessions_core.E001"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("IDLE_TIMEOUT", -1),
+        ("STAFF_IDLE_TIMEOUT", 0),
+        ("ABSOLUTE_TIMEOUT", 0),
+        ("WARNING_LEAD", -1),
+    ],
+)
+def test_e001_names_the_timeout_and_its_value(settings, name, value):
+    setattr(settings, PREFIX + name, value)
+    assert_one(setting_messages(), "sessions_core.E001", PREFIX + name, value)
+
+
+@override_settings(SESSIONS_CORE_WARNING_LEAD=0)
+def test_e001_a_lead_of_zero_is_allowed_with_a_warning():
+    assert ids(checks.check_limits()) == ["sessions_core.W001"]
 
 
 @override_settings(
@@ -45,11 +123,145 @@ def test_w001_short_lead_is_a_warning_not_an_error():
     messages = checks.check_limits()
     assert ids(messages) == ["sessions_core.W001"]
     assert not messages[0].is_serious()
+    assert "SESSIONS_CORE_WARNING_LEAD" in messages[0].hint
 
 
 @override_settings(SESSIONS_CORE_STAFF_IDLE_TIMEOUT=900)
 def test_w002_staff_limit_longer_than_everyone():
-    assert ids(checks.check_limits()) == ["sessions_core.W002"]
+    messages = checks.check_limits()
+    assert ids(messages) == ["sessions_core.W002"]
+    assert "SESSIONS_CORE_STAFF_IDLE_TIMEOUT" in messages[0].hint
+
+
+@override_settings(SESSIONS_CORE_IDLE_TIMEOUT="ten")
+def test_e010_non_numeric_idle_timeout_is_an_error_not_a_crash():
+    messages = checks.check_limits()
+    assert_one(messages, "sessions_core.E010", "SESSIONS_CORE_IDLE_TIMEOUT", "ten")
+    assert messages[0].is_serious()
+    with pytest.raises(SystemCheckError, match=r"sessions_core\.E010"):
+        call_command("check")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("IDLE_TIMEOUT", "600"),
+        ("STAFF_IDLE_TIMEOUT", 300.0),
+        ("ABSOLUTE_TIMEOUT", None),
+        ("WARNING_LEAD", True),
+        ("MAX_PER_USER", "3"),
+        ("TRUSTED_PROXIES", False),
+        ("PURGE_BATCH", 5000.5),
+        ("AUDIT_RETENTION_DAYS", "90"),
+        ("UNUSUAL_SHORT_SESSION", [300]),
+        ("UNUSUAL_MIN_COUNT", "3"),
+        ("UNUSUAL_WINDOW_DAYS", 7.0),
+        ("WS_RECHECK", "30"),
+        ("KEY_VERSION_TTL", True),
+    ],
+)
+def test_e010_number_settings_of_the_wrong_type(settings, name, value):
+    setattr(settings, PREFIX + name, value)
+    assert_one(setting_messages(), "sessions_core.E010", PREFIX + name, value)
+
+
+@override_settings(
+    SESSIONS_CORE_IDLE_TIMEOUT="ten",
+    SESSIONS_CORE_ABSOLUTE_TIMEOUT=10,
+    SESSIONS_CORE_WARNING_LEAD=5,
+)
+def test_relations_wait_for_numbers_of_the_right_type():
+    assert ids(checks.check_limits()) == ["sessions_core.E010"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MAX_PER_USER", -1),
+        ("TRUSTED_PROXIES", -1),
+        ("PURGE_BATCH", 0),
+        ("AUDIT_RETENTION_DAYS", 0),
+        ("UNUSUAL_SHORT_SESSION", -300),
+        ("UNUSUAL_MIN_COUNT", 0),
+        ("UNUSUAL_WINDOW_DAYS", 0),
+        ("WS_RECHECK", 0),
+        ("WS_RECHECK", float("inf")),
+        ("KEY_VERSION_TTL", -0.5),
+        ("KEY_VERSION_TTL", float("nan")),
+    ],
+)
+def test_e011_number_settings_out_of_range(settings, name, value):
+    setattr(settings, PREFIX + name, value)
+    assert_one(setting_messages(), "sessions_core.E011", PREFIX + name, value)
+
+
+@override_settings(
+    SESSIONS_CORE_MAX_PER_USER=0,
+    SESSIONS_CORE_TRUSTED_PROXIES=2,
+    SESSIONS_CORE_UNUSUAL_SHORT_SESSION=0,
+    SESSIONS_CORE_WS_RECHECK=0.5,
+    SESSIONS_CORE_KEY_VERSION_TTL=0,
+)
+def test_e011_zero_where_it_means_something_and_ints_for_floats_pass():
+    assert checks.check_settings() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("BACKGROUND_HEADER", ""),
+        ("BACKGROUND_HEADER", "X Session Background"),
+        ("BACKGROUND_HEADER", "X_Session_Background"),
+        ("BACKGROUND_HEADER", None),
+        ("END_COOKIE", ""),
+        ("END_COOKIE", "end;path=/"),
+        ("END_COOKIE", b"sessions_core_end"),
+        ("LOGOUT_URL", ""),
+        ("LOGOUT_URL", 42),
+    ],
+)
+def test_e012_names_that_are_not_non_empty_strings(settings, name, value):
+    setattr(settings, PREFIX + name, value)
+    assert_one(setting_messages(), "sessions_core.E012", PREFIX + name, value)
+
+
+@pytest.mark.parametrize("url", ["/bye/", "logout", reverse_lazy("logout")])
+def test_e012_logout_url_may_be_a_path_a_name_or_lazy(settings, url):
+    settings.SESSIONS_CORE_LOGOUT_URL = url
+    assert checks.check_settings() == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "sessions_core.nowhere.role_limits",
+        "sessions_core.policy.no_such_hook",
+        "role_limits",
+        42,
+        role_limits,  # the function itself, not its path
+    ],
+)
+def test_e013_limits_hook_that_does_not_import(settings, path):
+    settings.SESSIONS_CORE_LIMITS_HOOK = path
+    assert_one(checks.check_settings(), "sessions_core.E013", HOOK)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "sessions_core.checks.WCAG_MIN_LEAD",  # an int
+        f"{__name__}.one_argument",
+    ],
+)
+def test_e014_limits_hook_that_cannot_be_called_with_user_and_limits(settings, path):
+    settings.SESSIONS_CORE_LIMITS_HOOK = path
+    assert_one(checks.check_settings(), "sessions_core.E014", HOOK, path)
+
+
+@pytest.mark.parametrize("path", [None, "", f"{__name__}.role_limits"])
+def test_limits_hook_unset_or_importable_passes(settings, path):
+    settings.SESSIONS_CORE_LIMITS_HOOK = path
+    assert checks.check_settings() == []
 
 
 def test_e004_middleware_missing(settings):
