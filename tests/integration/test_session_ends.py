@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client, override_settings
 
-from sessions_core import services
+from sessions_core import services, store
 from sessions_core.models import SessionEvent, SessionRecord, digest_key
 from sessions_core.signals import session_ended
 from tests.integration.test_lifetime import assert_ended, reason_on
@@ -101,11 +101,18 @@ def test_tampered_cookie_of_a_real_session_opens_nothing(engine, sign_in_as):
 
 
 def test_session_key_is_cycled_at_sign_in(engine, demo):
-    client = Client()
-    client.get("/login/")
-    client.cookies["sessionid"] = "attackerchosenkey1234567890abcdef"
-    client.post("/login/", {"username": "alice", "password": "demo-alice-2026"})
-    assert client.cookies["sessionid"].value != "attackerchosenkey1234567890abcdef"
+    """Session fixation: an attacker plants the key of a real session of theirs."""
+    planted = store.session_store()
+    planted["cart"] = "the attacker's anonymous session"
+    planted.create()
+    attacker, victim = Client(), Client()
+    for client in (attacker, victim):
+        client.cookies["sessionid"] = planted.session_key
+    victim.post("/login/", {"username": "alice", "password": "demo-alice-2026"})
+    assert victim.cookies["sessionid"].value != planted.session_key
+    assert victim.get("/").status_code == 200
+    assert attacker.get("/").status_code == 302  # the planted key signs nobody in
+    assert store.load(planted.session_key) == {}
 
 
 @pytest.mark.parametrize(
