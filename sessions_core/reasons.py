@@ -72,7 +72,7 @@ _MESSAGES = {
     ),
     EndReason.STORE_LOST: _(
         "We're sorry: our servers lost this session during a technical problem. "
-        "Your account and your money are safe; please sign in again."
+        "Your account is safe; please sign in again."
     ),
 }
 

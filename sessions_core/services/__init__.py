@@ -17,6 +17,7 @@ from .ends import (
     force_logout_sessions,
 )
 from .starts import enforce_session_cap, rekey, start_session
+from .sweeps import sweep_all, sweep_batch
 
 __all__ = [
     "end_current",
@@ -32,5 +33,7 @@ __all__ = [
     "record_activity",
     "rekey",
     "start_session",
+    "sweep_all",
+    "sweep_batch",
     "to_datetime",
 ]

@@ -1,7 +1,8 @@
 """End the records of sessions that expired, vanished or no longer verify.
 
-Celery beat runs this every five minutes in the full stack. Without beat (the
-embedded demo), run it beside the server: ``manage.py sweep_sessions --every 60``.
+Celery beat runs the same sweep every five minutes in the full stack. Without beat
+(the embedded demo, or a host without Celery), run it beside the server:
+``manage.py sweep_sessions --every 60``. It needs no Celery.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sessions_core.tasks import sweep_expired_sessions
+from sessions_core import services
+from sessions_core.conf import app_settings
 
 logger = logging.getLogger(__name__)
 
@@ -32,12 +34,12 @@ class Command(BaseCommand):
         if every < 0:
             raise CommandError("--every must be 0 (once) or a number of seconds.")
         if not every:
-            ended = sweep_expired_sessions.apply().get()
+            ended = services.sweep_all(batch_size=app_settings.PURGE_BATCH)
             self.stdout.write(f"Ended {ended} session(s).")
             return
         while True:
             try:
-                ended = sweep_expired_sessions.apply().get()
+                ended = services.sweep_all(batch_size=app_settings.PURGE_BATCH)
             except Exception as exc:  # an outage: the next round tries again
                 logger.warning("the session sweep failed (%s); retrying", exc)
             else:

@@ -1,0 +1,85 @@
+"""Key versions, and rotating them."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from sessions_core import rotation, selectors
+from sessions_core.models import KeyVersion, SessionRecord
+
+from .common import ReadOnlyAdmin
+
+
+class RotateForm(forms.Form):
+    grace = forms.IntegerField(
+        label=_("Grace (seconds)"),
+        min_value=0,
+        max_value=86400,
+        initial=0,
+        help_text=_("How long older sessions keep working. 0 ends them now."),
+    )
+
+
+@admin.register(KeyVersion)
+class KeyVersionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "version",
+        "created_at",
+        "created_by",
+        "retired_at",
+        "purge_progress",
+    ]
+
+    @admin.display(description=_("purge"))
+    def purge_progress(self, version):
+        if not version.purge_total:
+            return "–"
+        left = selectors.live_count_before(version.version)
+        return _("purged %(done)s of %(total)s") % {
+            "done": f"{max(version.purge_total - left, 0):,}",
+            "total": f"{version.purge_total:,}",
+        }
+
+    def get_urls(self):
+        return [
+            path(
+                "rotate/",
+                self.admin_site.admin_view(self.rotate_view),
+                name="sessions_core_keyversion_rotate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"rotate_url": reverse("admin:sessions_core_keyversion_rotate")}
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
+
+    def rotate_view(self, request):
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        form = RotateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            version = rotation.rotate_keys(
+                grace=form.cleaned_data["grace"], by=request.user
+            )
+            self.message_user(
+                request,
+                _("Key version v%(v)s is current; older sessions are being purged.")
+                % {"v": version.version},
+                messages.SUCCESS,
+            )
+            return redirect("admin:sessions_core_keyversion_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Rotate session keys"),
+            "opts": self.model._meta,
+            "form": form,
+            "live": SessionRecord.objects.live().count(),
+        }
+        return TemplateResponse(request, "admin/sessions_core/rotate.html", context)

@@ -1,0 +1,115 @@
+"""Sessions: the list, force sign-out, and the unusual-endings report; the audit log."""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from sessions_core import reports, selectors, services
+from sessions_core.models import SessionEvent, SessionRecord
+
+from .common import ReadOnlyAdmin, StateFilter, _force_sign_out
+
+
+@admin.register(SessionRecord)
+class SessionRecordAdmin(ReadOnlyAdmin):
+    list_display = [
+        "user",
+        "device",
+        "ip",
+        "signed_in_at",
+        "last_active_at",
+        "idle_deadline",
+        "absolute_deadline",
+        "key_version",
+        "state",
+        "end_reason",
+        "ended_by",
+        "short_digest",
+    ]
+    list_filter = [StateFilter, "end_reason", "user__is_staff", "key_version"]
+    search_fields = ["user__username", "user__email"]
+    list_select_related = ["user", "ended_by"]
+    actions = ["force_sign_out"]
+    date_hierarchy = "signed_in_at"
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def get_urls(self):
+        return [
+            path(
+                "unusual/",
+                self.admin_site.admin_view(self.unusual_view),
+                name="sessions_core_sessionrecord_unusual",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"unusual_url": reverse("admin:sessions_core_sessionrecord_unusual")}
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
+
+    @admin.display(description=_("key"))
+    def short_digest(self, record):
+        return record.short_digest
+
+    @admin.display(description=_("state"))
+    def state(self, record):
+        if not record.is_live:
+            return _("ended")
+        return selectors.record_verdict(record).state.value
+
+    def _deadline(self, record, attribute):
+        if not record.is_live:
+            return "–"
+        moment = getattr(selectors.record_verdict(record), attribute)
+        return time.strftime("%H:%M:%S", time.gmtime(moment))
+
+    @admin.display(description=_("idle deadline (UTC)"))
+    def idle_deadline(self, record):
+        return self._deadline(record, "idle_deadline")
+
+    @admin.display(description=_("absolute deadline (UTC)"))
+    def absolute_deadline(self, record):
+        return self._deadline(record, "absolute_deadline")
+
+    @admin.action(description=_("Force sign-out of selected sessions"))
+    def force_sign_out(self, request, queryset):
+        return _force_sign_out(
+            self,
+            request,
+            queryset.live(),
+            action="force_sign_out",
+            title=_("Force sign-out"),
+            question=_("Sign out these sessions now? Their open tabs leave at once."),
+            end=lambda by: services.force_logout_sessions(
+                record_ids=queryset.values_list("pk", flat=True), by=by
+            ),
+        )
+
+    def unusual_view(self, request):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Users whose sessions end unusually"),
+            "opts": self.model._meta,
+            "rows": reports.unusual_session_patterns(),
+        }
+        return TemplateResponse(request, "admin/sessions_core/unusual.html", context)
+
+
+@admin.register(SessionEvent)
+class SessionEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "kind", "username", "reason", "by", "ip", "detail"]
+    list_filter = ["kind", "reason"]
+    search_fields = ["username", "by__username"]
+    list_select_related = ["by"]
+    date_hierarchy = "at"
+    exclude = ["record"]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
