@@ -70,9 +70,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # tests on
 
 # README step 3: sessions whose ends are final, in the database.
 SESSION_ENGINE = "sessions_core.backends.db"
-# README step 3: the store keeps a session this long after its last write; at
-# least the absolute limit (SESSIONS_CORE_ABSOLUTE_TIMEOUT, 14400 s by default).
-SESSION_COOKIE_AGE = 14400
 # README step 3: a channel layer (one process here).
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
