@@ -12,27 +12,21 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.exceptions import SessionInterrupted
 from django.contrib.sessions.middleware import (
     SessionMiddleware as DjangoSessionMiddleware,
 )
-from django.core import signing
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.utils.cache import patch_cache_control
 
-from . import decorators, selectors, services, store
+from . import decorators, end_notice, selectors, services
 from .conf import app_settings
-from .models import digest_key
-from .outage import outage_response, wants_json
+from .outage import outage_response
 from .receivers import CurrentSession, current_session
 from .sessiondata import RECORD_KEY, read_stamps
-from .store import StoreUnavailable, Tombstone
-
-END_COOKIE_SALT = "sessions_core.end"
-END_COOKIE_MAX_AGE = 15 * 60
+from .store import StoreUnavailable
 
 
 class SessionMiddleware(DjangoSessionMiddleware):
@@ -62,9 +56,9 @@ class SessionMiddleware(DjangoSessionMiddleware):
         except SessionInterrupted:
             # The session ended while this request ran, and the end stands: say why.
             request.session.modified = False  # nothing left to save
-            request.sessions_core_end = _end_named_by_cookie(request)
-            ended = ended_response(request)
-            _set_end_cookie(ended, request.sessions_core_end)
+            request.sessions_core_end = end_notice.end_named_by_cookie(request)
+            ended = end_notice.ended_response(request)
+            end_notice.set_end_cookie(ended, request.sessions_core_end)
             return ended
 
     def process_exception(self, request, exception):
@@ -104,16 +98,16 @@ class SessionLifetimeMiddleware:
         try:
             if request.user.is_authenticated:
                 return self._judge_signed_in(request, view_func)
-            end = _end_named_by_cookie(request)
+            end = end_notice.end_named_by_cookie(request)
         except StoreUnavailable:
             return outage_response(request)
         except UpdateError:  # ended by another door while this request ran
-            request.sessions_core_end = _end_named_by_cookie(request)
-            return ended_response(request)
+            request.sessions_core_end = end_notice.end_named_by_cookie(request)
+            return end_notice.ended_response(request)
         if end is not None:
             request.sessions_core_end = end
             if not self._is_open_after_end(request, view_func):
-                return ended_response(request)
+                return end_notice.ended_response(request)
         return None
 
     # --- signed-in requests ---------------------------------------------------------
@@ -134,7 +128,7 @@ class SessionLifetimeMiddleware:
             services.end_current(
                 request=request, record_id=stamps.record_id, reason=verdict.reason
             )
-            return ended_response(request)
+            return end_notice.ended_response(request)
         if not self._is_background(request, view) and services.record_activity(
             request=request, stamps=stamps, idle=verdict.limits.idle, now=now
         ):
@@ -178,80 +172,4 @@ class SessionLifetimeMiddleware:
             if end_cookie in request.COOKIES:
                 response.delete_cookie(end_cookie)
         elif request.sessions_core_end is not None:
-            _set_end_cookie(response, request.sessions_core_end)
-
-
-def _end_named_by_cookie(request: HttpRequest) -> Tombstone | None:
-    """How the session this browser's cookie names ended, if it did.
-
-    Usually the store's tombstone, found by the read that loaded the session. A
-    session gone from the store (it expired, was purged, or the store lost it) is
-    looked up by its record, and a live record is ended here with the reason that
-    fits: so is one whose session no longer verifies after a secret-key change.
-    """
-    cookie_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-    if not cookie_key:
-        return None
-    session = request.session
-    session_end = getattr(session, "end", None)
-    if session_end is None and session.session_key == cookie_key:
-        # Loaded by now; a session that ended after that read is read again.
-        session_end = store.read(digest_key(cookie_key)).end
-    if session_end is not None:
-        return session_end
-    record = selectors.record_for_key(cookie_key)
-    if record is None:
-        return None
-    if record.is_live:
-        # Django's get_user() flushed a session that loaded but did not verify.
-        unreadable = getattr(session, "loaded_data", False)
-        record = services.end_lost_session(record=record, unreadable=unreadable)
-    return Tombstone(record.end_reason, record.pk)
-
-
-def ended_response(request: HttpRequest) -> HttpResponse:
-    """Send a browser whose session ended to sign in again (the reason follows)."""
-    end = getattr(request, "sessions_core_end", None)
-    if wants_json(request):
-        return JsonResponse(
-            {
-                "authenticated": False,
-                "reason": end.reason if end else "",
-                "login_url": resolve_url(settings.LOGIN_URL),
-            },
-            status=401,
-        )
-    next_path = request.get_full_path() if request.method in {"GET", "HEAD"} else "/"
-    return redirect_to_login(next_path)
-
-
-def _set_end_cookie(response: HttpResponse, end: Tombstone | None) -> None:
-    if end is None or not end.reason:
-        return
-    response.set_signed_cookie(
-        app_settings.END_COOKIE,
-        end.reason,  # only the reason: signed, but readable by whoever holds it
-        salt=END_COOKIE_SALT,
-        max_age=END_COOKIE_MAX_AGE,
-        httponly=True,
-        samesite="Lax",
-        secure=settings.SESSION_COOKIE_SECURE,
-    )
-
-
-def end_notice_for(request: HttpRequest) -> Tombstone | None:
-    """How this browser's last session ended, for the sign-in and help pages.
-
-    Found from this request (the middleware just ended or recognised it), or from
-    the signed cookie the middleware set on the redirect: never from the URL.
-    """
-    end = getattr(request, "sessions_core_end", None)
-    if end is not None:
-        return end
-    try:
-        value = request.get_signed_cookie(
-            app_settings.END_COOKIE, salt=END_COOKIE_SALT, max_age=END_COOKIE_MAX_AGE
-        )
-    except (KeyError, signing.BadSignature, ValueError):
-        return None
-    return Tombstone(value, None)
+            end_notice.set_end_cookie(response, request.sessions_core_end)

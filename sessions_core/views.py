@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import decorators, selectors, services
-from .middleware import end_notice_for
+from .end_notice import end_notice_for
 from .models import SessionRecord
 from .reasons import EndReason
 from .sessiondata import RECORD_KEY

@@ -21,25 +21,31 @@ A subclass implements the six storage primitives at the bottom, all by digest.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.contrib.sessions.backends.base import CreateError, SessionBase, UpdateError
-from django.utils.module_loading import import_string
 
 from sessions_core import policy
 from sessions_core.conf import app_settings
 
-# Stored values that start with this are tombstones, never session data (session
-# data is a JSON object and starts with "{").
-TOMBSTONE_MARK = "!"
+from .entries import (
+    TOMBSTONE_MARK,
+    Entry,
+    StoreUnavailable,
+    Tombstone,
+    decode_entry,
+    digest_key,
+    encode_data,
+)
 
-
-def digest_key(session_key: str) -> str:
-    """The SHA-256 hex digest by which stores, records and logs name a session."""
-    return hashlib.sha256(session_key.encode("utf-8", "surrogatepass")).hexdigest()
+__all__ = [
+    "TOMBSTONE_MARK",
+    "Entry",
+    "FinalSessionStore",
+    "StoreUnavailable",
+    "Tombstone",
+    "digest_key",
+    "stored_for",
+]
 
 
 def stored_for() -> int:
@@ -47,43 +53,6 @@ def stored_for() -> int:
     return policy.store_ttl(
         absolute=app_settings.ABSOLUTE_TIMEOUT, cookie_age=settings.SESSION_COOKIE_AGE
     )
-
-
-def _serializer():
-    return import_string(settings.SESSION_SERIALIZER)()
-
-
-class StoreUnavailable(Exception):
-    """The session store could not be reached: an outage, not an end."""
-
-
-@dataclass(frozen=True)
-class Tombstone:
-    """What is left of an ended session in its store: why, and which record."""
-
-    reason: str
-    record_id: int | None
-
-    def encode(self) -> str:
-        return TOMBSTONE_MARK + json.dumps(
-            {"reason": self.reason, "record": self.record_id}
-        )
-
-    @classmethod
-    def decode(cls, stored: str) -> Tombstone:
-        try:
-            fields = json.loads(stored[len(TOMBSTONE_MARK) :])
-            return cls(reason=str(fields["reason"]), record_id=fields.get("record"))
-        except (ValueError, KeyError, TypeError):
-            return cls(reason="", record_id=None)
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One read of a stored session: its data, or the tombstone of its end."""
-
-    data: dict | None = None
-    end: Tombstone | None = None
 
 
 class FinalSessionStore(SessionBase):
@@ -195,24 +164,8 @@ class FinalSessionStore(SessionBase):
 
     # --- helpers --------------------------------------------------------------------
 
-    @staticmethod
-    def _encode(data: dict) -> str:
-        return _serializer().dumps(data).decode()
-
-    @classmethod
-    def decode_entry(cls, stored: str | bytes | None) -> Entry:
-        """Turn a stored value into data or a tombstone; garbage reads as gone."""
-        if stored is None:
-            return Entry()
-        if isinstance(stored, bytes):
-            stored = stored.decode(errors="replace")
-        if stored.startswith(TOMBSTONE_MARK):
-            return Entry(end=Tombstone.decode(stored))
-        try:
-            data = _serializer().loads(stored.encode())
-        except ValueError:
-            return Entry()
-        return Entry(data=data) if isinstance(data, dict) else Entry()
+    _encode = staticmethod(encode_data)
+    decode_entry = staticmethod(decode_entry)
 
     @classmethod
     def end_keys(cls, ends: dict[str, Tombstone]) -> None:

@@ -1,0 +1,100 @@
+"""The app's shape, checked: what may import what, and how big a module may grow.
+
+Layers, from the outside in: doors (middleware, views, consumers, admin, tasks,
+commands) -> services -> selectors -> policy. Nothing inside imports the project.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+APP = Path(__file__).resolve().parents[3] / "sessions_core"
+MAX_LINES = 250
+DOORS = {
+    "middleware",
+    "views",
+    "consumers",
+    "admin",
+    "tasks",
+    "management",
+    "ws_auth",
+    "end_notice",
+}
+
+
+def modules() -> list[Path]:
+    return sorted(p for p in APP.rglob("*.py") if "migrations" not in p.parts)
+
+
+def imported(path: Path) -> set[str]:
+    """Every module ``path`` imports, as dotted names relative to the app if local."""
+    names = set()
+    package = path.relative_to(APP).with_suffix("").parts[:-1]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package[: len(package) - node.level + 1]
+                base = ".".join(["sessions_core", *parent, *filter(None, [base])])
+            names.add(base)
+            names |= {f"{base}.{alias.name}" for alias in node.names}
+    return names
+
+
+def local_parts(path: Path) -> set[str]:
+    """The app's top-level modules ``path`` imports (sessions_core.X -> X)."""
+    return {
+        name.split(".")[1]
+        for name in imported(path)
+        if name.startswith("sessions_core.") and len(name.split(".")) > 1
+    }
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(APP)))
+def test_the_app_never_imports_the_project(path):
+    assert not any(n.split(".")[0] in {"bankdemo", "tests"} for n in imported(path))
+
+
+def test_only_the_redis_store_imports_redis():
+    importers = [
+        str(p.relative_to(APP))
+        for p in modules()
+        if any(n == "redis" or n.startswith("redis.") for n in imported(p))
+    ]
+    assert importers == ["backends/redis.py"]
+
+
+def test_no_module_is_longer_than_250_lines():
+    files = [*modules(), *APP.rglob("static/**/*.js")]
+    long = {
+        str(p.relative_to(APP)): n
+        for p in files
+        if (n := len(p.read_text().splitlines())) > MAX_LINES
+    }
+    assert long == {}
+
+
+def test_policy_is_pure():
+    allowed = {"reasons"}
+    assert local_parts(APP / "policy.py") <= allowed
+    assert not {n for n in imported(APP / "policy.py") if n.startswith("django.")} - {
+        "django.utils.translation"  # through reasons' words only
+    }
+
+
+@pytest.mark.parametrize("inner", ["policy.py", "selectors.py", "services"])
+def test_inner_layers_never_import_the_doors(inner):
+    paths = (
+        [APP / inner] if inner.endswith(".py") else sorted((APP / inner).glob("*.py"))
+    )
+    for path in paths:
+        assert not local_parts(path) & DOORS, path
+
+
+def test_selectors_never_import_services():
+    assert "services" not in local_parts(APP / "selectors.py")
