@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .backends.base import digest_key
-from .reasons import CHOICES as REASON_CHOICES
+from .reasons import choices as reason_choices
 
 __all__ = ["KeyVersion", "SessionEvent", "SessionRecord", "StoredSession", "digest_key"]
 
@@ -59,7 +59,7 @@ class SessionRecord(models.Model):
     key_version = models.PositiveIntegerField(_("key version"), default=1)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True, db_index=True)
     end_reason = models.CharField(
-        _("end reason"), max_length=20, choices=REASON_CHOICES, blank=True
+        _("end reason"), max_length=20, choices=reason_choices, blank=True
     )
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -145,7 +145,7 @@ class SessionEvent(models.Model):
         blank=True,
         related_name="+",
     )
-    reason = models.CharField(max_length=20, choices=REASON_CHOICES, blank=True)
+    reason = models.CharField(max_length=20, choices=reason_choices, blank=True)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
