@@ -11,6 +11,8 @@ its own cache object, and a client per open tab cost 17 KiB (bench/websockets.py
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.core.cache import caches
 from django.core.signals import setting_changed
@@ -100,32 +102,35 @@ def _forget_clients(*, setting: str, **kwargs) -> None:
         _clients.clear()
 
 
+@contextmanager
+def reachable():
+    """Turn a Redis error into StoreUnavailable: an outage, not an end."""
+    try:
+        yield
+    except RedisError as exc:
+        raise StoreUnavailable(str(exc)) from exc
+
+
 class SessionStore(FinalSessionStore):
     @classmethod
     def read(cls, digest: str) -> Entry:
         c = client()
-        try:
+        with reachable():
             return cls.decode_entry(c.redis.get(c.key(digest)))
-        except RedisError as exc:
-            raise StoreUnavailable(str(exc)) from exc
 
     @classmethod
     def write_new(cls, digest: str, payload: str, ttl: int) -> bool:
         c = client()
-        try:
+        with reachable():
             return bool(c.redis.set(c.key(digest), payload, ex=max(ttl, 1), nx=True))
-        except RedisError as exc:
-            raise StoreUnavailable(str(exc)) from exc
 
     @classmethod
     def write_if_live(cls, digest: str, payload: str, ttl: int) -> bool:
         c = client()
-        try:
+        with reachable():
             written = c.write_if_live(
                 keys=[c.key(digest)], args=[payload, max(ttl, 1), TOMBSTONE_MARK]
             )
-        except RedisError as exc:
-            raise StoreUnavailable(str(exc)) from exc
         return written == 1
 
     @classmethod
@@ -133,13 +138,11 @@ class SessionStore(FinalSessionStore):
         cls, old: str, new: str, payload: str, ttl: int
     ) -> bool | Tombstone | None:
         c = client()
-        try:
+        with reachable():
             moved = c.move(
                 keys=[c.key(old), c.key(new)],
                 args=[payload, max(ttl, 1), TOMBSTONE_MARK],
             )
-        except RedisError as exc:
-            raise StoreUnavailable(str(exc)) from exc
         if isinstance(moved, bytes):
             moved = moved.decode(errors="replace")
         if isinstance(moved, str):
@@ -149,30 +152,23 @@ class SessionStore(FinalSessionStore):
     @classmethod
     def discard(cls, digest: str) -> None:
         c = client()
-        try:
+        with reachable():
             c.discard(keys=[c.key(digest)], args=[TOMBSTONE_MARK])
-        except RedisError as exc:
-            raise StoreUnavailable(str(exc)) from exc
 
     @classmethod
     def write_tombstones(cls, tombstones: dict[str, str]) -> None:
         c = client()
         ttl = stored_for()
-        try:
-            with c.redis.pipeline(transaction=False) as pipe:
-                for digest, tombstone in tombstones.items():
-                    pipe.set(c.key(digest), tombstone, ex=ttl)
-                pipe.execute()
-        except RedisError as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        with reachable(), c.redis.pipeline(transaction=False) as pipe:
+            for digest, tombstone in tombstones.items():
+                pipe.set(c.key(digest), tombstone, ex=ttl)
+            pipe.execute()
 
     @classmethod
     def delete_digests(cls, digests: list[str]) -> None:
         if not digests:
             return
         c = client()
-        try:
+        with reachable():
             # UNLINK frees the memory in the background, unlike DEL.
             c.redis.unlink(*(c.key(digest) for digest in digests))
-        except RedisError as exc:
-            raise StoreUnavailable(str(exc)) from exc

@@ -16,22 +16,9 @@ from django.utils.html import escape
 import bankdemo.urls
 from bankdemo.banking import services
 from bankdemo.banking.models import Transaction, Transfer
+from tests.integration.test_banking import form
 
 pytestmark = pytest.mark.django_db
-
-
-def transfer_form(user, **overrides) -> dict:
-    current = user.accounts.get(kind="current")
-    savings = user.accounts.get(kind="savings")
-    data = {
-        "source": current.pk,
-        "target": savings.pk,
-        "amount": "25.50",
-        "reference": "Holiday",
-        "transfer_id": str(uuid.uuid4()),
-    }
-    data.update(overrides)
-    return data
 
 
 def balances(user) -> list[Decimal]:
@@ -65,7 +52,7 @@ def test_another_customers_transfer_id_is_a_form_error_that_keeps_the_input(
 ):
     client = sign_in_as("alice")
     before_alice, before_bob = balances(alice), balances(bob)
-    data = transfer_form(alice, transfer_id=str(bobs_transfer.pk))
+    data = form(alice, transfer_id=str(bobs_transfer.pk))
 
     response = client.post("/transfer/", data)
 
@@ -140,7 +127,7 @@ def test_nothing_posted_to_transfer_gives_a_500(sign_in_as, alice, bob, override
     overrides = {key: swap.get(value, value) for key, value in overrides.items()}
     before_alice, before_bob = balances(alice), balances(bob)
 
-    response = sign_in_as("alice").post("/transfer/", transfer_form(alice, **overrides))
+    response = sign_in_as("alice").post("/transfer/", form(alice, **overrides))
 
     assert response.status_code == 200
     errors = response.context["form"].errors
@@ -327,7 +314,7 @@ def test_a_stale_transfer_form_is_the_styled_403_and_moves_nothing(alice):
 
     response = browser.post(
         "/transfer/",
-        dict(transfer_form(alice), csrfmiddlewaretoken=stale),
+        dict(form(alice), csrfmiddlewaretoken=stale),
         HTTP_REFERER="http://testserver/transfer/",
     )
 
