@@ -10,4 +10,5 @@ class SessionsCoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, receivers  # noqa: F401  (registers checks and receivers)
+        # Registers the checks and the receivers.
+        from . import checks, checks_host, receivers  # noqa: F401

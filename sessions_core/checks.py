@@ -1,4 +1,5 @@
-"""System checks: a misconfiguration, even a value of the wrong type, says the fix."""
+"""System checks of sessions_core's own settings: a misconfiguration, even a value
+of the wrong type, says the fix. What the host must provide is in checks_host."""
 
 from __future__ import annotations
 
@@ -9,20 +10,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.apps import AppConfig
-from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 
 from .conf import DEFAULTS, PREFIX, raw
 
-MIDDLEWARE_PATH = "sessions_core.middleware.SessionLifetimeMiddleware"
-SESSION_MIDDLEWARE_PATH = "sessions_core.middleware.SessionMiddleware"
-DJANGO_SESSION_MIDDLEWARE = "django.contrib.sessions.middleware.SessionMiddleware"
-ENGINES = ("sessions_core.backends.db", "sessions_core.backends.redis")
-REDIS_ENGINE = "sessions_core.backends.redis"
-DJANGO_REDIS_CACHE = "django_redis.cache.RedisCache"
-AUTH_MIDDLEWARE_PATH = "django.contrib.auth.middleware.AuthenticationMiddleware"
 WCAG_MIN_LEAD = 20
 Apps = Sequence[AppConfig] | None
 Messages = list[CheckMessage]
@@ -66,7 +59,11 @@ def _check_number(name: str) -> Error | None:
             f"a value read from the environment with {kind.__name__}().",
             id="sessions_core.E010",
         )
-    if math.isfinite(value) and (value >= 0 if zero_ok else value > 0):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        finite = False
+    if finite and (value >= 0 if zero_ok else value > 0):
         return None
     bound = "0 or more" if zero_ok else "more than 0"
     return Error(
@@ -171,77 +168,3 @@ def check_settings(app_configs: Apps = None, **kwargs: Any) -> Messages:
     numbers = [_check_number(name) for name in NUMBERS if name not in LIFETIMES]
     names = [_check_name(name, pattern) for name, pattern in NAMES.items()]
     return [error for error in (*numbers, *names, _check_hook()) if error]
-
-
-@register()
-def check_middleware(app_configs: Apps = None, **kwargs: Any) -> Messages:
-    middleware = list(settings.MIDDLEWARE)
-    if MIDDLEWARE_PATH not in middleware:
-        return [
-            Error(
-                f"'{MIDDLEWARE_PATH}' is not in MIDDLEWARE, so no timeout is enforced.",
-                hint=f"Add it to MIDDLEWARE after '{AUTH_MIDDLEWARE_PATH}'.",
-                id="sessions_core.E004",
-            )
-        ]
-    if SESSION_MIDDLEWARE_PATH not in middleware:
-        return [
-            Error(
-                f"'{SESSION_MIDDLEWARE_PATH}' is not in MIDDLEWARE: a session that "
-                "ends during a request, or a session store that is down, would give "
-                "a bare 400 or 500 page.",
-                hint=f"Put it in MIDDLEWARE in place of '{DJANGO_SESSION_MIDDLEWARE}'.",
-                id="sessions_core.E009",
-            )
-        ]
-    if AUTH_MIDDLEWARE_PATH not in middleware or middleware.index(
-        AUTH_MIDDLEWARE_PATH
-    ) > middleware.index(MIDDLEWARE_PATH):
-        return [
-            Error(
-                f"'{MIDDLEWARE_PATH}' must come after '{AUTH_MIDDLEWARE_PATH}'.",
-                hint="Move it below AuthenticationMiddleware in MIDDLEWARE.",
-                id="sessions_core.E005",
-            )
-        ]
-    return []
-
-
-@register()
-def check_stores(app_configs: Apps = None, **kwargs: Any) -> Messages:
-    errors = []
-    if not getattr(settings, "CHANNEL_LAYERS", {}).get("default"):
-        errors.append(
-            Error(
-                "No default channel layer: open tabs cannot be warned or told that "
-                "their session ended.",
-                hint="Set CHANNEL_LAYERS['default'] (channels_redis in production, "
-                "InMemoryChannelLayer for one process).",
-                id="sessions_core.E006",
-            )
-        )
-    engine = settings.SESSION_ENGINE
-    if engine not in ENGINES:
-        errors.append(
-            Error(
-                f"SESSION_ENGINE '{engine}' cannot make an end final: a slow request "
-                "could save an ended session back to life, and its store keeps the "
-                "session keys themselves.",
-                hint=f"Use one of {', '.join(ENGINES)}.",
-                id="sessions_core.E007",
-            )
-        )
-    elif engine == REDIS_ENGINE:
-        alias = settings.SESSION_CACHE_ALIAS
-        backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
-        if backend != DJANGO_REDIS_CACHE:
-            errors.append(
-                Error(
-                    f"{REDIS_ENGINE} reaches Redis through the '{alias}' cache, "
-                    f"whose backend is {backend or 'missing'}.",
-                    hint=f"Make CACHES['{alias}'] a {DJANGO_REDIS_CACHE}, or set "
-                    "SESSION_CACHE_ALIAS to one.",
-                    id="sessions_core.E008",
-                )
-            )
-    return errors

@@ -103,7 +103,7 @@ class _Settings:
 
     @property
     def END_COOKIE(self) -> str:
-        """Cookie that carries a signed reference to the record of the ended session."""
+        """Cookie that carries, signed, why the browser's last session ended."""
         return raw("END_COOKIE")
 
     @property

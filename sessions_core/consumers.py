@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 # Later") is not one a server may send through daphne (autobahn allows 1000 and
 # 3000-4999), so the private-use code that echoes it.
 CLOSE_TRY_AGAIN_LATER = 4013
+# The session ended: sent after the {"type": "expired"} frame that says why.
+CLOSE_ENDED = 4000
 # The session moved to a new key (a password change in another tab): the page
 # reconnects, and the browser sends the new cookie.
 CLOSE_RECONNECT = 4001
@@ -203,4 +205,4 @@ class SessionConsumer(SessionTimers, AsyncJsonWebsocketConsumer):
         await self.send_json(
             {"type": "expired", "reason": reason, "message": reason_text}
         )
-        await self.close(code=4000)
+        await self.close(code=CLOSE_ENDED)

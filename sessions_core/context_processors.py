@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.shortcuts import resolve_url
+from django.urls import NoReverseMatch
 from django.utils.timezone import localtime
 from django.utils.translation import get_language, ngettext
 
@@ -16,8 +17,8 @@ from .conf import app_settings
 def session_lifetime(request) -> dict:
     urls = {
         # Where the dialog sends a tab: the host's own URLs, from its settings.
-        "session_login_url": resolve_url(settings.LOGIN_URL),
-        "session_logout_url": resolve_url(app_settings.LOGOUT_URL),
+        "session_login_url": _resolved(settings.LOGIN_URL),
+        "session_logout_url": _resolved(app_settings.LOGOUT_URL),
     }
     verdict = getattr(request, "sessions_core_verdict", None)
     if verdict is None or not request.user.is_authenticated:
@@ -32,6 +33,15 @@ def session_lifetime(request) -> dict:
         # Formatted here: the template's date filter costs ~15 µs a page more.
         "session_absolute_deadline_text": deadline.strftime("%H:%M %Z"),
     }
+
+
+def _resolved(url) -> str:
+    """The URL, or "" if it does not resolve (sessions_core.E016 says so): a page
+    must never fail for the dialog's sake."""
+    try:
+        return resolve_url(url)
+    except NoReverseMatch:
+        return ""
 
 
 @lru_cache(maxsize=64)

@@ -161,5 +161,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         messages.success(
             self.request,
             _("Your password was changed. Your other devices have been signed out."),
+            fail_silently=True,  # a host without the messages framework
         )
         return response

@@ -1,7 +1,7 @@
 """What every sessions_core session engine guarantees, whatever it stores in.
 
 Django's engines are keyed by the raw session key and treat an end as a delete.
-That is not enough for a bank (shared/LESSONS.md, 2026-11-25):
+That is not enough where a session must end when the server says so:
 
 - **An end is final.** Ending a session writes a *tombstone* (the reason and the
   record) over its data. Loading a session reads data or tombstone in one read, so

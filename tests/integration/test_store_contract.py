@@ -6,7 +6,11 @@ by primitive, by digest. A new store passes this file before anything else.
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
+
 import pytest
+from django.db import OperationalError, connection
 
 from sessions_core import store
 from sessions_core.backends.base import TOMBSTONE_MARK, Tombstone
@@ -101,22 +105,48 @@ def test_garbage_reads_as_nothing_not_as_an_error(engine_class):
     assert engine_class.decode_entry(TOMBSTONE_MARK + "not json").end.reason == ""
 
 
-@pytest.mark.redis
-def test_a_store_that_cannot_be_reached_says_so(redis_sessions, settings, db):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+def test_entries_live_as_long_as_they_are_told(engine_class, settings):
+    """Data for its ttl, tombstones for what the policy says (store_ttl)."""
+    settings.SESSIONS_CORE_ABSOLUTE_TIMEOUT = settings.SESSION_COOKIE_AGE = 1
+    engine_class.write_new(digest("a"), LIVE, 1)
+    engine_class.end_keys({digest("b"): ENDED})
+    assert engine_class.read(digest("a")).data and engine_class.read(digest("b")).end
+    time.sleep(1.1)  # Redis expires keys by its own clock: a real second
+    assert engine_class.read(digest("a")).data is None
+    assert engine_class.read(digest("b")).end is None
+
+
+@contextmanager
+def unreachable(engine: str, settings):
+    """The store down: Redis on a port nothing listens on; a database whose every
+    query fails as a dropped connection does (through Django's own hook)."""
+    if engine == "redis":
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+            }
         }
-    }
-    engine_class = store.engine()
-    for call in (
-        lambda: engine_class.read(digest("a")),
-        lambda: engine_class.write_new(digest("a"), LIVE, TTL),
-        lambda: engine_class.write_if_live(digest("a"), LIVE, TTL),
-        lambda: engine_class.end_keys({digest("a"): ENDED}),
-        lambda: engine_class.move(digest("a"), digest("b"), LIVE, TTL),
-        lambda: engine_class.discard(digest("a")),
-    ):
-        with pytest.raises(store.StoreUnavailable):
-            call()
+        yield
+        return
+
+    def refuse(execute, sql, params, many, context):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with connection.execute_wrapper(refuse):
+        yield
+
+
+def test_a_store_that_cannot_be_reached_says_so(engine, engine_class, settings):
+    calls = (
+        lambda store_class: store_class.read(digest("a")),
+        lambda store_class: store_class.write_new(digest("a"), LIVE, TTL),
+        lambda store_class: store_class.write_if_live(digest("a"), LIVE, TTL),
+        lambda store_class: store_class.end_keys({digest("a"): ENDED}),
+        lambda store_class: store_class.move(digest("a"), digest("b"), LIVE, TTL),
+        lambda store_class: store_class.discard(digest("a")),
+    )
+    with unreachable(engine, settings):
+        for call in calls:
+            with pytest.raises(store.StoreUnavailable):
+                call(store.engine())

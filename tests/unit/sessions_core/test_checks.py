@@ -10,7 +10,7 @@ from django.core.management.base import SystemCheckError
 from django.test import override_settings
 from django.urls import reverse_lazy
 
-from sessions_core import checks
+from sessions_core import checks, checks_host
 from sessions_core.conf import DEFAULTS, PREFIX
 
 MIDDLEWARE = "sessions_core.middleware.SessionLifetimeMiddleware"
@@ -47,8 +47,8 @@ def assert_one(messages, check_id, setting, value=None):
 def test_demo_settings_pass_every_check():
     assert checks.check_limits() == []
     assert checks.check_settings() == []
-    assert checks.check_middleware() == []
-    assert checks.check_stores() == []
+    assert checks_host.check_middleware() == []
+    assert checks_host.check_stores() == []
 
 
 def test_bankdemo_settings_pass_the_check_command():
@@ -266,19 +266,19 @@ def test_limits_hook_unset_or_importable_passes(settings, path):
 
 def test_e004_middleware_missing(settings):
     settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != MIDDLEWARE]
-    assert ids(checks.check_middleware()) == ["sessions_core.E004"]
+    assert ids(checks_host.check_middleware()) == ["sessions_core.E004"]
 
 
 def test_e005_middleware_before_authentication(settings):
     rest = [m for m in settings.MIDDLEWARE if m not in {MIDDLEWARE, AUTH}]
     settings.MIDDLEWARE = [MIDDLEWARE, AUTH, *rest]
-    assert ids(checks.check_middleware()) == ["sessions_core.E005"]
+    assert ids(checks_host.check_middleware()) == ["sessions_core.E005"]
 
 
 @pytest.mark.parametrize("layers", [{}, {"default": {}}])
 def test_e006_no_channel_layer(settings, layers):
     settings.CHANNEL_LAYERS = layers
-    assert ids(checks.check_stores()) == ["sessions_core.E006"]
+    assert ids(checks_host.check_stores()) == ["sessions_core.E006"]
 
 
 @pytest.mark.parametrize(
@@ -291,7 +291,7 @@ def test_e006_no_channel_layer(settings, layers):
 )
 def test_e007_engines_whose_ends_are_not_final_refused(settings, engine):
     settings.SESSION_ENGINE = engine
-    assert ids(checks.check_stores()) == ["sessions_core.E007"]
+    assert ids(checks_host.check_stores()) == ["sessions_core.E007"]
 
 
 def test_e008_redis_engine_needs_a_django_redis_cache(settings):
@@ -299,9 +299,9 @@ def test_e008_redis_engine_needs_a_django_redis_cache(settings):
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     }
-    assert ids(checks.check_stores()) == ["sessions_core.E008"]
+    assert ids(checks_host.check_stores()) == ["sessions_core.E008"]
     settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache"}}
-    assert ids(checks.check_stores()) == []
+    assert ids(checks_host.check_stores()) == []
 
 
 def test_e009_django_session_middleware_instead_of_ours(settings):
@@ -311,7 +311,7 @@ def test_e009_django_session_middleware_instead_of_ours(settings):
         else m
         for m in settings.MIDDLEWARE
     ]
-    assert ids(checks.check_middleware()) == ["sessions_core.E009"]
+    assert ids(checks_host.check_middleware()) == ["sessions_core.E009"]
 
 
 def test_bankdemo_e001_demo_secret_key_refused_for_deployment(settings):
