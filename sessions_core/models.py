@@ -76,6 +76,8 @@ class SessionRecord(models.Model):
         verbose_name = _("session")
         verbose_name_plural = _("sessions")
         ordering = ["-signed_in_at"]
+        # view_sessionrecord comes with the model; ending is a separate right.
+        permissions = [("end_session", _("Can force sign-out of sessions"))]
         indexes = [
             models.Index(fields=["user", "ended_at"]),
             models.Index(fields=["key_version", "ended_at"]),
@@ -113,6 +115,7 @@ class KeyVersion(models.Model):
     class Meta:
         ordering = ["-version"]
         verbose_name = _("key version")
+        permissions = [("rotate_keys", _("Can rotate session keys"))]
 
     def __str__(self) -> str:
         return f"v{self.version}"
@@ -127,9 +130,14 @@ class SessionEvent(models.Model):
         END = "end", _("Session ended")
         ROTATE = "rotate", _("Keys rotated")
         FORCE = "force", _("Forced sign-out")
+        SIGNIN_FAILED = "signin_failed", _("Failed sign-in")
+        LOCKED = "locked", _("Account locked")
+        UNLOCK = "unlock", _("Account unlocked")
+        CONFIRM = "confirm", _("Confirmed it's them")
+        CONFIRM_FAILED = "confirm_failed", _("Failed confirmation")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
