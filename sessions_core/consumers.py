@@ -13,14 +13,22 @@ reads again.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from . import fanout, keyring, notify, policy, services, socket_reads, store, ws_auth
+from . import (
+    clock,
+    fanout,
+    keyring,
+    notify,
+    policy,
+    services,
+    socket_reads,
+    store,
+    ws_auth,
+)
 from .policy import Verdict
 from .reasons import EndReason
 from .sessiondata import Stamps
@@ -65,8 +73,7 @@ class SessionConsumer(SessionTimers, AsyncJsonWebsocketConsumer):
         self.verdict: Verdict | None = None
         self.sent: tuple[float, float] | None = None
         self.warned_for: tuple[str, int] | None = None
-        self.timer: asyncio.TimerHandle | None = None
-        self.waking: asyncio.Task | None = None
+        self.timer: clock.Timer | None = None
         self.closing = False
         self.group: str | None = None
         await self.accept()
@@ -150,7 +157,7 @@ class SessionConsumer(SessionTimers, AsyncJsonWebsocketConsumer):
             version=self.stamps.key_version,
             current=event["current"],
             retire_at=event["retire_at"],
-            now=time.time(),
+            now=clock.now(),
         ):
             # The Celery purge records the end; this tab only has to leave.
             await self.expire(EndReason.KEY_ROTATED.value)

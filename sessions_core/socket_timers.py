@@ -1,19 +1,18 @@
 """A tab's timers: state frames, the warning, and the re-reads, without polling.
 
 Mixed into the consumer, which provides ``verdict``, ``warned_for``, ``timer``,
-``waking``, ``closing``, ``sent``, ``recheck()`` and ``send_json()``. Every moment
-comes from the verdict (``sessions_core.policy``); a timer handle per socket, not a
-sleeping task, so an idle tab costs a few hundred bytes.
+``closing``, ``sent``, ``recheck()`` and ``send_json()``. Every moment comes from
+the verdict (``sessions_core.policy``); timers and the time come from
+``sessions_core.clock``: one timer handle per socket, not a sleeping task, so an
+idle tab costs a few hundred bytes.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
-import time
 
-from . import policy
+from . import clock, policy
 from .conf import app_settings
 from .policy import Verdict
 from .socket_reads import STORE_RETRY
@@ -39,7 +38,7 @@ class SessionTimers:
         ):
             return
         self.sent = deadlines
-        idle_left, absolute_left = verdict.seconds_left(time.time())
+        idle_left, absolute_left = verdict.seconds_left(clock.now())
         await self.send_json(
             {
                 "type": "state",
@@ -55,41 +54,31 @@ class SessionTimers:
         deadline = verdict.deadline
         warned = self.warned_for == (verdict.kind, round(deadline))
         wake_at = verdict.next_wake(warned=warned)
-        now = time.time()
         # The backstop, jittered: sockets opened together must not re-read together.
-        wake_at = min(wake_at, now + app_settings.WS_RECHECK * random.uniform(0.75, 1))
-        loop = asyncio.get_running_loop()
-        # A timer handle, not a sleeping task: a few hundred bytes per idle socket.
-        self.timer = loop.call_at(
-            loop.time() + max(wake_at - now, 0.0),
-            self.wake,
-            verdict.kind,
-            deadline,
-            verdict.warning_lead,
+        backstop = app_settings.WS_RECHECK * random.uniform(0.75, 1)
+        wake_at = min(wake_at, clock.now() + backstop)
+        self.timer = clock.call_at(
+            wake_at, self.on_wake, verdict.kind, deadline, verdict.warning_lead
         )
 
     def schedule_retry(self) -> None:
         """The store is down: keep the socket and the deadlines, read again soon."""
         self.cancel_timer()
-        loop = asyncio.get_running_loop()
-        self.timer = loop.call_later(
-            STORE_RETRY * random.uniform(0.75, 1.25), self.wake, "retry", 0.0, 0.0
-        )
+        retry_at = clock.now() + STORE_RETRY * random.uniform(0.75, 1.25)
+        self.timer = clock.call_at(retry_at, self.on_wake, "retry", 0.0, 0.0)
 
     def cancel_timer(self) -> None:
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
 
-    def wake(self, kind: str, deadline: float, lead: float) -> None:
-        self.timer = None
-        if not self.closing:
-            # Keep a reference: the event loop holds tasks only weakly.
-            self.waking = asyncio.ensure_future(self.on_wake(kind, deadline, lead))
-
     async def on_wake(self, kind: str, deadline: float, lead: float) -> None:
+        # self.timer is left as it is: it may already be a newer timer, set between
+        # this one firing and this task starting (cancelling a fired one is harmless).
+        if self.closing:
+            return
         try:
-            now = time.time()
+            now = clock.now()
             key = (kind, round(deadline))
             if (
                 policy.warning_due(deadline=deadline, lead=lead, now=now)
@@ -110,5 +99,3 @@ class SessionTimers:
             await self.recheck()
         except Exception:
             logger.exception("session socket timer failed")
-        finally:
-            self.waking = None

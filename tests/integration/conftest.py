@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import pytest
 import time_machine
 from django.test import Client
 
+from sessions_core import clock as live_clock
+from sessions_core.testing import ManualClock
+
 START = datetime(2026, 11, 24, 9, 0, 0, tzinfo=UTC)
-
-
-class Clock:
-    """A frozen clock that moves only when a test says so."""
-
-    def __init__(self, traveller):
-        self._traveller = traveller
-
-    def advance(self, seconds: float) -> None:
-        self._traveller.shift(seconds)
-
-    def now(self) -> float:
-        return time.time()
 
 
 @pytest.fixture
 def clock():
-    with time_machine.travel(START, tick=False) as traveller:
-        yield Clock(traveller)
+    """Time that moves only when the test says so: ``advance`` for HTTP, and
+    ``await elapse`` for websockets, whose timers fire on the way."""
+    with (
+        time_machine.travel(START, tick=False) as traveller,
+        live_clock.use(ManualClock(traveller)) as manual,
+    ):
+        yield manual
 
 
 def sign_in(username: str, password: str, **extra) -> Client:

@@ -203,19 +203,21 @@ SHORT = {
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.timeout(30)
 @override_settings(**SHORT)
-def test_an_older_reread_that_finishes_last_does_not_win(alice, monkeypatch):
+def test_an_older_reread_that_finishes_last_does_not_win(alice, monkeypatch, clock):
     """A re-read that started before "Stay signed in" and finished after it put the
     old deadline back, and the tab was warned as if nobody had pressed it."""
     client = Client()
     client.force_login(alice)
     real_read = socket_reads.read_session
-    slow = threading.Event()
+    slow, reading, release, finished = (threading.Event() for _ in range(4))
 
     def read(*args):
         result = real_read(*args)
         if slow.is_set():
             slow.clear()
-            time.sleep(2.5)  # this read saw the session before the extend
+            reading.set()
+            release.wait(5)  # this read saw the session before the extend
+            finished.set()
         return result
 
     monkeypatch.setattr(socket_reads, "read_session", read)
@@ -230,13 +232,18 @@ def test_an_older_reread_that_finishes_last_does_not_win(alice, monkeypatch):
         await notify.send_to_groups(
             [notify.session_group(record.pk)], notify.changed_message()
         )
-        await asyncio.sleep(1.5)
-        extended_at = time.monotonic()
+        assert await sync_to_async(reading.wait)(5)
+        clock.advance(1.5)
         await socket.send_json_to({"type": "extend"})
-        warning = await receive_type(socket, "warning", timeout=8)
-        # Extended 6 s of idle time, warned 2 s before its end: about 4 s later.
-        assert time.monotonic() - extended_at > 3.6
-        assert warning["expires_in"] == pytest.approx(2, abs=0.5)
+        assert (await receive_type(socket, "state"))["idle_expires_in"] == 6.0
+        release.set()
+        assert await sync_to_async(finished.wait)(5)
+        await asyncio.sleep(0.05)  # the old read's verdict reaches the consumer
+        # Extended 6 s of idle time, warned 2 s before its end: 4 s after the extend.
+        await clock.elapse(3.99)
+        assert await socket.receive_nothing(timeout=0.05)
+        await clock.elapse(0.01)
+        assert (await receive_type(socket, "warning"))["expires_in"] == 2.0
         await socket.disconnect()
 
     async_to_sync(scenario)()

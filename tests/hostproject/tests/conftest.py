@@ -8,22 +8,21 @@ import pytest
 import time_machine
 from django.test import Client
 
+from sessions_core import clock as live_clock
+from sessions_core.testing import ManualClock
+
 START = datetime(2026, 11, 24, 9, 0, 0, tzinfo=UTC)
 PASSWORD = "host-ada-2026"
 
 
-class Clock:
-    def __init__(self, traveller):
-        self._traveller = traveller
-
-    def advance(self, seconds: float) -> None:
-        self._traveller.shift(seconds)
-
-
 @pytest.fixture
 def clock():
-    with time_machine.travel(START, tick=False) as traveller:
-        yield Clock(traveller)
+    """``advance`` moves time for HTTP; ``await elapse`` also fires socket timers."""
+    with (
+        time_machine.travel(START, tick=False) as traveller,
+        live_clock.use(ManualClock(traveller)) as manual,
+    ):
+        yield manual
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ async def receive_type(socket, kind: str, timeout: float = 5.0) -> dict:
 
 
 @override_settings(**SHORT)
-def test_state_then_warning_then_expired(sign_in, reason_shown):
+def test_state_then_warning_then_expired(sign_in, reason_shown, clock):
     client = sign_in()
     cookie = client.cookies["sessionid"].value
 
@@ -47,14 +47,16 @@ def test_state_then_warning_then_expired(sign_in, reason_shown):
         socket = socket_for(cookie)
         connected, _ = await socket.connect()
         assert connected
-        started = time.monotonic()
         state = await socket.receive_json_from()
         assert state["type"] == "state"
-        assert state["idle_expires_in"] == pytest.approx(3, abs=0.5)
+        assert state["idle_expires_in"] == 3.0
         assert state["warning_lead"] == 2
+        await clock.elapse(0.99)
+        assert await socket.receive_nothing(timeout=0.05)
+        await clock.elapse(0.01)
         warning = await receive_type(socket, "warning")
-        assert warning["kind"] == "idle"
-        assert 0.5 <= time.monotonic() - started <= 2
+        assert warning == {"type": "warning", "kind": "idle", "expires_in": 2.0}
+        await clock.elapse(2)
         expired = await receive_type(socket, "expired")
         assert expired["reason"] == "idle"
         assert expired["message"]
