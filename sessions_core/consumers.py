@@ -101,6 +101,8 @@ class SessionConsumer(SessionTimers, AsyncJsonWebsocketConsumer):
                 await self.send_json({"type": "pong"})
         elif kind == "extend":
             await self.extend()
+        elif kind == "activity":
+            await self.extend(deliberate=False)
         else:
             await self.send_json({"type": "error", "message": "unknown message type"})
 
@@ -110,12 +112,16 @@ class SessionConsumer(SessionTimers, AsyncJsonWebsocketConsumer):
         except ValueError:  # not JSON
             await self.send_json({"type": "error", "message": "frames must be JSON"})
 
-    async def extend(self) -> None:
+    async def extend(self, *, deliberate: bool = True) -> None:
+        """ "Stay signed in" (``deliberate``), or the person's input in the page."""
         self.reads_started += 1
         seq = self.reads_started
         try:
             verdict = await socket_reads.in_thread_pool(
-                services.extend_by_key, session_key=self.session_key, user=self.user
+                services.extend_by_key,
+                session_key=self.session_key,
+                user=self.user,
+                deliberate=deliberate,
             )
         except store.StoreUnavailable:
             self.schedule_retry()
@@ -126,7 +132,7 @@ class SessionConsumer(SessionTimers, AsyncJsonWebsocketConsumer):
         if seq < self.read_applied or self.closing:
             return
         self.read_applied, self.verdict = seq, verdict
-        await self.send_state(verdict, force=True)
+        await self.send_state(verdict, force=deliberate)
         self.schedule(verdict)
 
     # --- group messages -------------------------------------------------------------

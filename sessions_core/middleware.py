@@ -130,7 +130,7 @@ class SessionLifetimeMiddleware:
             )
             return end_notice.ended_response(request)
         if not self._is_background(request, view) and services.record_activity(
-            request=request, stamps=stamps, idle=verdict.limits.idle, now=now
+            request=request, stamps=stamps, limits=verdict.limits, now=now
         ):
             stamps = read_stamps(request.session)
             verdict = selectors.verdict_for(stamps=stamps, user=request.user, now=now)

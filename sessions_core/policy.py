@@ -11,9 +11,15 @@ from enum import StrEnum
 
 from .reasons import EndReason
 
-# Activity is written at most once per window: 1/20 of the idle limit, at most 60 s.
+# Activity is written at most once per window: 1/20 of the idle limit, at most 60 s
+# (and at most a quarter of the quiet time before the warning).
 ACTIVITY_WINDOW_FRACTION = 20
 ACTIVITY_WINDOW_MAX = 60.0
+# A tab reports real input at most once per quarter of the quiet time before the
+# warning, at most every 60 s and never more than 4 times a second.
+ACTIVITY_REPORT_SHARE = 4
+ACTIVITY_REPORT_MAX = 60.0
+ACTIVITY_REPORT_MIN = 0.25
 # A warning timer that fires this much early still warns (seconds).
 WARNING_SLACK = 0.05
 # A session active this recently may be in the middle of a request (a sign-in or a
@@ -157,19 +163,43 @@ def warning_due(*, deadline: float, lead: float, now: float) -> bool:
     return deadline - lead - now <= WARNING_SLACK and now < deadline
 
 
-def activity_window(idle: int) -> float:
-    """Seconds within which a second activity write is skipped."""
-    return min(idle / ACTIVITY_WINDOW_FRACTION, ACTIVITY_WINDOW_MAX)
+def quiet_time(limits: Limits) -> float:
+    """Seconds from the last recorded activity to the idle warning."""
+    return max(limits.idle - limits.warning_lead, 0)
 
 
-def activity_due(*, last_recorded: float, now: float, idle: int) -> bool:
+def activity_window(limits: Limits) -> float:
+    """Seconds within which a second activity write is skipped: 1/20 of the idle
+    limit, at most 60 s, and at most a quarter of the quiet time before the
+    warning (see ``activity_every``)."""
+    return min(
+        limits.idle / ACTIVITY_WINDOW_FRACTION,
+        ACTIVITY_WINDOW_MAX,
+        quiet_time(limits) / ACTIVITY_REPORT_SHARE,
+    )
+
+
+def activity_due(*, last_recorded: float, now: float, limits: Limits) -> bool:
     """Tell whether activity at ``now`` should be written over ``last_recorded``.
 
     Skipping a write makes the server enforce an idle deadline up to one window
     earlier than the user's latest action: never later, so a deadline shown from the
     stored value is never one the server will not honour.
     """
-    return now - last_recorded >= activity_window(idle)
+    return now - last_recorded >= activity_window(limits)
+
+
+def activity_every(limits: Limits) -> float:
+    """How often a tab reports real input (the state frame's ``activity_every``).
+
+    Input reaches the record at most one report interval plus one activity window
+    after it happened: each a quarter of the quiet time at most, so together half
+    of it, and someone who is using the page is never warned, whatever the limits.
+    """
+    return max(
+        min(quiet_time(limits) / ACTIVITY_REPORT_SHARE, ACTIVITY_REPORT_MAX),
+        ACTIVITY_REPORT_MIN,
+    )
 
 
 def store_ttl(*, absolute: int, cookie_age: int) -> int:

@@ -45,6 +45,7 @@ class SessionTimers:
                 "idle_expires_in": round(idle_left, 1),
                 "absolute_expires_in": round(absolute_left, 1),
                 "warning_lead": verdict.warning_lead,
+                "activity_every": policy.activity_every(verdict.limits),
             }
         )
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from . import decorators, selectors, services
+from . import decorators, policy, selectors, services
 from .end_notice import end_notice_for
 from .models import SessionRecord
 from .reasons import EndReason
@@ -27,6 +27,7 @@ def _verdict_json(verdict, authenticated: bool = True) -> dict:
         "idle_expires_in": round(verdict.idle_expires_in, 1),
         "absolute_expires_in": round(verdict.absolute_expires_in, 1),
         "warning_lead": verdict.warning_lead,
+        "activity_every": policy.activity_every(verdict.limits),
     }
 
 
@@ -48,11 +49,17 @@ def status(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_POST
 def extend(request: HttpRequest) -> JsonResponse:
-    """ "Stay signed in": counts as activity, never past the absolute limit."""
+    """ "Stay signed in": counts as activity, never past the absolute limit.
+
+    With ``activity=1`` it is the page's report of the person's input instead
+    (when its websocket is down): written at most once a window, never logged.
+    """
     if not request.user.is_authenticated:
         return JsonResponse({"authenticated": False}, status=401)
     verdict = services.extend_by_key(
-        session_key=request.session.session_key, user=request.user
+        session_key=request.session.session_key,
+        user=request.user,
+        deliberate=request.POST.get("activity") != "1",
     )
     if verdict is None or verdict.expired:
         return JsonResponse({"authenticated": False}, status=401)

@@ -23,14 +23,16 @@ def _store_activity(*, record_id: int, now: float) -> None:
 
 
 def record_activity(
-    *, request: HttpRequest, stamps: Stamps, idle: int, now: float
+    *, request: HttpRequest, stamps: Stamps, limits: policy.Limits, now: float
 ) -> bool:
     """Write the user's activity at ``now``, at most once per activity window.
 
     Returns False when the write was skipped. Raises UpdateError if the session
     ended meanwhile (the store refused the write): the request must not go on.
     """
-    if not policy.activity_due(last_recorded=stamps.last_active, now=now, idle=idle):
+    if not policy.activity_due(
+        last_recorded=stamps.last_active, now=now, limits=limits
+    ):
         return False
     session = request.session
     session[LAST_ACTIVE_KEY] = max(stamps.last_active, now)
@@ -57,11 +59,16 @@ def keep_latest_activity(*, request: HttpRequest) -> None:
         session[LAST_ACTIVE_KEY] = stored.last_active
 
 
-def extend_by_key(*, session_key: str, user) -> policy.Verdict | None:
-    """Count "Stay signed in" (or input in a tab) as activity, for any door.
+def extend_by_key(
+    *, session_key: str, user, deliberate: bool = True
+) -> policy.Verdict | None:
+    """Count a tab's activity, for any door: "Stay signed in" if ``deliberate``,
+    else the person's input in the page.
 
-    Returns the new verdict, the expired verdict if it came too late, or None if
-    the session is gone.
+    "Stay signed in" is always written, and logged when the tab was warned; input
+    is written at most once per activity window and never logged. Returns the
+    verdict after it, the expired verdict if it came too late, or None if the
+    session is gone.
     """
     session = store.session_store(session_key)
     stamps = read_stamps(session)  # loads once, and keeps it for the save below
@@ -71,13 +78,17 @@ def extend_by_key(*, session_key: str, user) -> policy.Verdict | None:
     verdict = selectors.verdict_for(stamps=stamps, user=user, now=now)
     if verdict.expired:
         return verdict
+    if not deliberate and not policy.activity_due(
+        last_recorded=stamps.last_active, now=now, limits=verdict.limits
+    ):
+        return verdict
     session[LAST_ACTIVE_KEY] = max(stamps.last_active, now)
     try:
         session.save()
     except UpdateError:
         return None
     _store_activity(record_id=stamps.record_id, now=now)
-    if verdict.state is policy.State.WARN:
+    if deliberate and verdict.state is policy.State.WARN:
         log_event(
             kind=SessionEvent.Kind.EXTEND,
             user=user,

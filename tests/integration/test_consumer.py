@@ -11,7 +11,7 @@ from django.test import Client, override_settings
 
 from bankdemo.asgi import application
 from sessions_core import notify, rotation, services, store
-from sessions_core.models import SessionRecord
+from sessions_core.models import SessionEvent, SessionRecord
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -57,7 +57,7 @@ async def open_tab(client: Client):
     socket = socket_for(client)
     connected, _ = await socket.connect()
     assert connected
-    await receive_type(socket, "state")
+    socket.state = await receive_type(socket, "state")
     return socket
 
 
@@ -280,3 +280,42 @@ def test_rotation_ends_the_tab_when_the_grace_ends(alice, grace, clock):
         return await receive_type(socket, "expired", timeout=4)
 
     assert run(scenario)["reason"] == "key_rotated"
+
+
+@override_settings(**SHORT)
+def test_input_in_one_tab_moves_every_tab_and_is_not_logged_as_staying(alice, clock):
+    """{"type": "activity"}: the person used the page. It counts as activity, at
+    most once per window, reaches the session's other tabs, and is not "Stay
+    signed in" in the audit log, even once warned."""
+    client = signed_in_client(alice)
+
+    async def scenario():
+        one, two = await open_tab(client), await open_tab(client)
+        await clock.elapse(1)
+        await receive_type(two, "warning")
+        await one.send_json_to({"type": "activity"})
+        moved = await receive_type(two, "state")
+        assert moved["idle_expires_in"] == 3.0
+        assert moved["activity_every"] == 0.25  # a quarter of the 1 s before warning
+        # Within the window (0.15 s here) a second report writes nothing.
+        await clock.elapse(0.1)
+        await one.send_json_to({"type": "activity"})
+        assert await two.receive_nothing(timeout=0.1)
+        await one.disconnect()
+        await two.disconnect()
+
+    run(scenario)
+    kinds = set(SessionEvent.objects.values_list("kind", flat=True))
+    assert SessionEvent.Kind.EXTEND not in kinds
+
+
+def test_state_frames_say_how_often_to_report_input(alice):
+    client = signed_in_client(alice)
+
+    async def scenario():
+        socket = await open_tab(client)
+        await socket.disconnect()
+        return socket.state
+
+    # Idle 600 s, lead 120 s: a quarter of the 480 s before the warning, capped.
+    assert run(scenario)["activity_every"] == 60.0

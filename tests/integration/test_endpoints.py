@@ -19,6 +19,7 @@ def test_status_shape(engine, clock, sign_in_as):
         "idle_expires_in": 500.0,
         "absolute_expires_in": 14300.0,
         "warning_lead": 120,
+        "activity_every": 60.0,
     }
 
 

@@ -5,7 +5,8 @@
  *
  * This entry module reads the page's #session-config and wires the parts:
  *   session/socket.js    the websocket, its reconnects and close codes
- *   session/dialog.js    the "Are you still there?" alertdialog and its countdown
+ *   session/dialog.js    the warning alertdialog: idle ("Are you still there?") and
+ *                        absolute ("this session ends at 14:05")
  *   session/activity.js  input, sleep and visibility re-checks, the status endpoint
  *   session/drafts.js    drafts of form[data-keep-draft] forms
  *
@@ -33,13 +34,16 @@ function start(config) {
     return input ? input.value : "";
   }
 
+  function signInAgainUrl() {
+    return config.login + "?next=" + encodeURIComponent(location.pathname + location.search);
+  }
+
   function leave() {
     if (leaving) return;
     leaving = true;
     saveDrafts();
-    const here = location.pathname + location.search;
     // replace(): a GET, so nothing is re-posted, and Back does not return here.
-    location.replace(config.login + "?next=" + encodeURIComponent(here));
+    location.replace(signInAgainUrl());
   }
 
   // The parts call each other only through these callbacks. Some name `activity`
@@ -48,6 +52,14 @@ function start(config) {
     onStay: function () { activity.extend(); },
     onSignOut: function () {
       leaving = true;
+      signoutForm.submit();
+    },
+    onRestart: function () {
+      // Sign out now (recorded as "you signed out") and come back here after
+      // signing in again, with what was typed.
+      leaving = true;
+      saveDrafts();
+      signoutForm.elements.next.value = signInAgainUrl();
       signoutForm.submit();
     },
   });
@@ -59,6 +71,7 @@ function start(config) {
     send: function (message) { return socket.send(message); },
     isPaused: dialog.isOpen,
     onLive: function (data) {
+      activity.setReportInterval(data.activity_every);
       dialog.applyState(data.idle_expires_in, data.absolute_expires_in, data.warning_lead);
     },
     onEnded: leave,
@@ -71,9 +84,10 @@ function start(config) {
     checkStatus: activity.checkStatus,
     onMessage: function (message) {
       if (message.type === "state") {
+        activity.setReportInterval(message.activity_every);
         dialog.applyState(message.idle_expires_in, message.absolute_expires_in, message.warning_lead);
       } else if (message.type === "warning") {
-        dialog.warn(message.expires_in);
+        dialog.warn(message.expires_in, message.kind);
       } else if (message.type === "expired") {
         leave();
       }

@@ -96,15 +96,43 @@ def test_activity_before_sign_in_never_extends_the_idle_deadline():
 
 
 @pytest.mark.parametrize(
-    ("idle", "window"), [(600, 30), (6, 0.3), (3600, 60), (14400, 60)]
+    ("idle", "lead", "window"),
+    [(600, 120, 30), (6, 2, 0.3), (3600, 120, 60), (14400, 120, 60), (60, 58, 0.5)],
 )
-def test_activity_window_scales_with_idle_and_caps_at_a_minute(idle, window):
-    assert policy.activity_window(idle) == pytest.approx(window)
+def test_activity_window_scales_with_idle_and_caps_at_a_minute(idle, lead, window):
+    limits = policy.Limits(idle=idle, absolute=14400, warning_lead=lead)
+    assert policy.activity_window(limits) == pytest.approx(window)
 
 
 def test_activity_is_due_only_after_the_window():
-    assert not policy.activity_due(last_recorded=T0, now=T0 + 29.9, idle=600)
-    assert policy.activity_due(last_recorded=T0, now=T0 + 30, idle=600)
+    assert not policy.activity_due(last_recorded=T0, now=T0 + 29.9, limits=LIMITS)
+    assert policy.activity_due(last_recorded=T0, now=T0 + 30, limits=LIMITS)
+
+
+@pytest.mark.parametrize(
+    ("idle", "lead", "every"),
+    [(600, 120, 60), (60, 30, 7.5), (12, 6, 1.5), (3, 2, 0.25), (900, 120, 60)],
+)
+def test_activity_is_reported_a_quarter_of_the_quiet_time_apart(idle, lead, every):
+    limits = policy.Limits(idle=idle, absolute=14400, warning_lead=lead)
+    assert policy.activity_every(limits) == pytest.approx(every)
+
+
+@pytest.mark.parametrize("idle", [2, 3, 6, 12, 60, 61, 299, 600, 900, 1800, 86400])
+@pytest.mark.parametrize("lead_share", [0.0, 0.1, 0.5, 0.8, 0.95])
+def test_someone_using_the_page_is_never_warned_whatever_the_limits(idle, lead_share):
+    """Input just after a report waits one report interval in the tab and at most
+    one activity window on the server: the recorded activity then lags the input
+    by less than the quiet time, so the warning never comes while they type."""
+    lead = min(int(idle * lead_share), idle - 1)
+    limits = policy.Limits(idle=idle, absolute=10 * idle, warning_lead=lead)
+    worst_lag = policy.activity_every(limits) + policy.activity_window(limits)
+    assert worst_lag < policy.quiet_time(limits)
+    # A person whose input is recorded that late is judged active, not warned.
+    verdict = policy.judge(
+        signed_in=T0, last_active=T0, now=T0 + worst_lag, limits=limits
+    )
+    assert verdict.state is policy.State.ACTIVE
 
 
 def test_lost_session_within_limits_is_reported_as_lost_by_the_store():

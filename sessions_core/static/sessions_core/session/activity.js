@@ -1,16 +1,24 @@
 /*
- * Activity and re-checks: real input extends the session (at most once per 30 s),
- * and the status endpoint is asked again after the machine slept and whenever the
- * tab becomes visible, since timers cannot be trusted across either.
+ * Activity and re-checks. The person's real input (keys, clicks, touch, wheel and
+ * scroll; event.isTrusted only, never a script's or a timer's) is reported to the
+ * server as {"type": "activity"} at most once per `activity_every` seconds, the
+ * interval the server's policy sends in every state frame. Input inside a
+ * throttle interval is reported when it ends, so the server learns of the last
+ * keystroke too. While the warning is open only its own buttons (and Escape)
+ * decide: input elsewhere on the page is not "Stay signed in".
  *
- * A status answer of 500 or more is an outage (the server or its session store is
- * down), never an end: the page stays and asks again later.
+ * The status endpoint is asked again after the machine slept and whenever the tab
+ * becomes visible, since timers cannot be trusted across either. A status answer
+ * of 500 or more is an outage, never an end: the page stays and asks again later.
  */
 
-const ACTIVITY_EVERY_MS = 30000;
+// Until the first state frame says otherwise: the policy's default (600 s idle,
+// 120 s lead) gives 60 s; shorter here, so a page never waits too long.
+const DEFAULT_ACTIVITY_EVERY_S = 15;
 // Far longer than the one-second tick that calls noticeSleep(): only a suspended
 // machine (or a frozen tab) leaves such a gap.
 const SLEEP_GAP_MS = 5000;
+const INPUT_EVENTS = ["keydown", "pointerdown", "touchstart", "wheel", "scroll"];
 
 function now() {
   return performance.now();
@@ -22,7 +30,10 @@ function now() {
  * server says the session is over.
  */
 export function watchActivity({ statusUrl, extendUrl, csrfToken, send, isPaused, onLive, onEnded }) {
-  let lastActivitySent = now();
+  // The page's own request counted as activity: the first report can wait.
+  let lastReport = now();
+  let everyMs = DEFAULT_ACTIVITY_EVERY_S * 1000;
+  let pending = null; // the timer of a report held back by the interval
   let lastTickWall = Date.now();
 
   function handleStatusResponse(response) {
@@ -45,29 +56,50 @@ export function watchActivity({ statusUrl, extendUrl, csrfToken, send, isPaused,
     }).then(handleStatusResponse).catch(function () { return null; });
   }
 
-  /** Extend the session: over the websocket if it is open, else over HTTP. */
-  function extend() {
-    lastActivitySent = now();
-    if (send({ type: "extend" })) return;
+  function post(fields) {
+    const body = new URLSearchParams(fields);
     fetch(extendUrl, {
       method: "POST",
       credentials: "same-origin",
+      body: body,
       headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" },
     }).then(handleStatusResponse).catch(function () { /* offline: resync later */ });
   }
 
-  function onInput() {
-    if (isPaused()) return; // inside the dialog, only its buttons decide
-    if (now() - lastActivitySent >= ACTIVITY_EVERY_MS) extend();
+  /** "Stay signed in": over the websocket if it is open, else over HTTP. */
+  function extend() {
+    lastReport = now();
+    if (send({ type: "extend" })) return;
+    post({});
   }
 
-  ["keydown", "pointerdown", "touchstart"].forEach(function (name) {
+  function report() {
+    pending = null;
+    lastReport = now();
+    if (send({ type: "activity" })) return;
+    post({ activity: "1" });
+  }
+
+  function onInput(event) {
+    if (!event.isTrusted || isPaused()) return;
+    if (pending !== null) return; // a report is already on its way
+    const wait = lastReport + everyMs - now();
+    if (wait <= 0) report();
+    else pending = setTimeout(report, wait);
+  }
+
+  INPUT_EVENTS.forEach(function (name) {
     document.addEventListener(name, onInput, { passive: true, capture: true });
   });
 
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") checkStatus();
   });
+
+  /** Take the server's interval between reports (seconds, from a state frame). */
+  function setReportInterval(seconds) {
+    if (typeof seconds === "number" && seconds > 0) everyMs = seconds * 1000;
+  }
 
   /** Call once a tick: a long gap between ticks means the machine slept. */
   function noticeSleep() {
@@ -77,5 +109,5 @@ export function watchActivity({ statusUrl, extendUrl, csrfToken, send, isPaused,
     lastTickWall = wall;
   }
 
-  return { checkStatus, extend, noticeSleep };
+  return { checkStatus, extend, noticeSleep, setReportInterval };
 }

@@ -1,9 +1,20 @@
 /*
- * The "Are you still there?" alertdialog (#session-warning): the countdown to the
- * session's end, what it says to screen readers, and a focus trap while it is open.
+ * The session warning (#session-warning, an alertdialog) in its two kinds:
+ *
+ *   idle      "Are you still there?", a countdown, "Stay signed in" and "Sign out".
+ *   absolute  "For your security, this session ends at 14:05 (in 2 minutes)",
+ *             "Sign in again now" and "OK". Nothing extends the absolute limit,
+ *             so there is no "Stay"; once dismissed with OK it stays closed until
+ *             the end.
+ *
+ * While open, focus is inside it and stays there (Tab wraps, a click on the
+ * backdrop gives it back), Escape is the safe choice (Stay, or OK), and focus
+ * returns where it was when it closes. Screen readers hear the time left
+ * politely at a few marks, never every second.
  *
  * The server sends relative seconds; they become a deadline on the monotonic
- * performance.now() clock, so the time of day never matters here.
+ * performance.now() clock. Only the clock time shown ("ends at 14:05") uses the
+ * browser's wall clock and time zone.
  */
 
 // Screen readers hear the time left at these marks (seconds), once each.
@@ -20,28 +31,45 @@ function formatClock(seconds) {
   return m + ":" + (r < 10 ? "0" : "") + r;
 }
 
-function inWords(seconds) {
-  const s = Math.ceil(seconds);
-  if (s >= 60) {
-    const m = Math.round(s / 60);
-    return m + (m === 1 ? " minute" : " minutes");
-  }
-  return s + (s === 1 ? " second" : " seconds");
+function plural(n, one, many) {
+  return n + " " + (n === 1 ? one : many);
+}
+
+/** "1 minute 10 seconds", "2 minutes", "45 seconds": exact, never rounded up. */
+export function inWords(seconds) {
+  const s = Math.max(0, Math.ceil(seconds));
+  const m = Math.floor(s / 60);
+  const r = s % 60;
+  if (m === 0) return plural(r, "second", "seconds");
+  if (r === 0) return plural(m, "minute", "minutes");
+  return plural(m, "minute", "minutes") + " " + plural(r, "second", "seconds");
+}
+
+/** The wall-clock time `seconds` from now, in the browser's own zone. */
+function clockTimeIn(seconds) {
+  const at = new Date(Date.now() + seconds * 1000);
+  return at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
 /**
- * Wire the dialog in `root`. onStay runs for "Stay signed in" and Escape,
- * onSignOut for "Sign out".
+ * Wire the dialog in `root`. onStay runs for "Stay signed in" (and Escape on the
+ * idle warning), onSignOut for "Sign out", onRestart for "Sign in again now".
  */
-export function createDialog(root, { onStay, onSignOut }) {
+export function createDialog(root, { onStay, onSignOut, onRestart }) {
+  const parts = {
+    idle: root.querySelector('[data-session-for="idle"]'),
+    absolute: root.querySelector('[data-session-for="absolute"]'),
+  };
   const countdown = root.querySelector("[data-session-countdown]");
   const countdownWords = root.querySelector("[data-session-countdown-words]");
+  const endsAt = root.querySelector("[data-session-ends-at]");
+  const endsIn = root.querySelector("[data-session-ends-in]");
   const announcer = root.querySelector("[data-session-announce]");
-  const stayButton = root.querySelector("[data-session-stay]");
-  const signoutButton = root.querySelector("[data-session-signout]");
 
   let deadline = null; // on the performance.now() clock, in milliseconds
+  let kind = "idle";
   let warningLead = 120; // seconds; replaced by the server's with its first state
+  let absoluteDismissed = false;
   let announced = {};
   let returnFocus = null;
 
@@ -49,35 +77,61 @@ export function createDialog(root, { onStay, onSignOut }) {
     return deadline === null ? Infinity : Math.max(0, (deadline - now()) / 1000);
   }
 
+  function buttons() {
+    return Array.prototype.slice.call(parts[kind].querySelectorAll("button"));
+  }
+
+  function announce(text) {
+    announcer.textContent = text;
+  }
+
   function render() {
     if (root.hidden) return;
     const left = secondsLeft();
-    countdown.textContent = formatClock(left);
-    countdownWords.textContent = inWords(left);
+    if (kind === "idle") {
+      countdown.textContent = formatClock(left);
+      countdownWords.textContent = inWords(left);
+    } else {
+      endsAt.textContent = clockTimeIn(left);
+      endsIn.textContent = inWords(left);
+    }
     ANNOUNCE_AT.forEach(function (mark) {
       if (left <= mark && left > mark - 2 && !announced[mark]) {
         announced[mark] = true;
-        announcer.textContent = "You will be signed out in " + inWords(mark) + ".";
+        announce("You will be signed out in " + inWords(mark) + ".");
       }
     });
   }
 
+  function setKind(next) {
+    if (next === kind) return;
+    kind = next;
+    root.setAttribute("data-session-kind", kind);
+    root.setAttribute("aria-labelledby", kind === "idle" ? "session-warning-title" : "session-absolute-title");
+    root.setAttribute("aria-describedby", kind === "idle" ? "session-warning-text" : "session-absolute-text");
+    parts.idle.hidden = kind !== "idle";
+    parts.absolute.hidden = kind !== "absolute";
+    if (!root.hidden) buttons()[0].focus();
+  }
+
   function show() {
+    if (kind === "absolute" && absoluteDismissed) return;
     if (!root.hidden) return;
     announced = {};
     returnFocus = document.activeElement;
     root.hidden = false;
     render();
-    announcer.textContent = "You will be signed out in " + inWords(secondsLeft()) +
-      ". Choose Stay signed in to continue.";
-    stayButton.focus();
+    announce(kind === "idle"
+      ? "You will be signed out in " + inWords(secondsLeft()) + ". Choose Stay signed in to continue."
+      : "This session ends in " + inWords(secondsLeft()) + ".");
+    buttons()[0].focus();
   }
 
   function hide() {
     if (root.hidden) return;
     root.hidden = true;
-    announcer.textContent = "";
-    // Give focus back to where the user was before the dialog took it.
+    announce("");
+    // Give focus back to where the person was before the dialog took it.
     if (returnFocus && document.contains(returnFocus)) returnFocus.focus();
     returnFocus = null;
   }
@@ -87,26 +141,50 @@ export function createDialog(root, { onStay, onSignOut }) {
     hide();
   }
 
-  root.addEventListener("keydown", function (event) {
+  function dismiss() {
+    absoluteDismissed = true;
+    hide();
+  }
+
+  // On the document, not the dialog: after a click on the backdrop the focus is
+  // on <body>, and Escape must still work.
+  document.addEventListener("keydown", function (event) {
+    if (root.hidden) return;
     if (event.key === "Escape") {
-      // Escape closes the dialog, so it must mean the safe choice: stay signed in.
+      // Escape closes the dialog, so it means the safe choice.
       event.preventDefault();
-      stay();
+      if (kind === "idle") stay();
+      else dismiss();
     } else if (event.key === "Tab") {
-      // Keep focus inside the dialog while it is open (aria-modal).
-      if (event.shiftKey && document.activeElement === stayButton) {
+      const list = buttons();
+      const first = list[0];
+      const last = list[list.length - 1];
+      const inside = root.contains(document.activeElement);
+      if (event.shiftKey && (document.activeElement === first || !inside)) {
         event.preventDefault();
-        signoutButton.focus();
-      } else if (!event.shiftKey && document.activeElement === signoutButton) {
+        last.focus();
+      } else if (!event.shiftKey && (document.activeElement === last || !inside)) {
         event.preventDefault();
-        stayButton.focus();
+        first.focus();
       }
     }
   });
-  stayButton.addEventListener("click", stay);
-  signoutButton.addEventListener("click", function () {
-    onSignOut();
+  root.addEventListener("mousedown", function (event) {
+    // The backdrop is not a way out, and must not take the focus away.
+    if (event.target === root) {
+      event.preventDefault();
+      buttons()[0].focus();
+    }
   });
+  root.querySelector("[data-session-stay]").addEventListener("click", stay);
+  root.querySelector("[data-session-signout]").addEventListener("click", onSignOut);
+  root.querySelector("[data-session-ok]").addEventListener("click", dismiss);
+  root.querySelector("[data-session-restart]").addEventListener("click", onRestart);
+
+  function take(idleIn, absoluteIn) {
+    setKind(idleIn <= absoluteIn ? "idle" : "absolute");
+    deadline = now() + Math.min(idleIn, absoluteIn) * 1000;
+  }
 
   return {
     isOpen() {
@@ -116,15 +194,16 @@ export function createDialog(root, { onStay, onSignOut }) {
     /** Take the server's state: seconds to the idle and absolute ends, and the lead. */
     applyState(idleIn, absoluteIn, lead) {
       warningLead = lead;
-      deadline = now() + Math.min(idleIn, absoluteIn) * 1000;
+      take(idleIn, absoluteIn);
       // Time was added (elsewhere, or by this tab): the warning no longer applies.
       if (secondsLeft() > warningLead) hide();
       else show();
       render();
     },
 
-    /** Take the server's warning: the session ends in `expiresIn` seconds. */
-    warn(expiresIn) {
+    /** Take the server's warning: the `warningKind` limit is `expiresIn` away. */
+    warn(expiresIn, warningKind) {
+      setKind(warningKind === "absolute" ? "absolute" : "idle");
       deadline = now() + expiresIn * 1000;
       show();
       render();
