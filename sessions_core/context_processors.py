@@ -46,10 +46,10 @@ def _resolved(url) -> str:
 
 @lru_cache(maxsize=64)
 def duration_words(seconds: int, language: str | None = None) -> str:
-    """Return "10 minutes", "1 hour 30 minutes" or "45 seconds", in ``language``."""
-    if seconds < 60:
-        return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
-    hours, minutes = divmod(round(seconds / 60), 60)
+    """Return "10 minutes", "1 minute 10 seconds" or "1 hour 30 minutes", in
+    ``language``: exact, never rounded (70 s is not "1 minute")."""
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
     parts = []
     if hours:
         parts.append(ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours})
@@ -57,4 +57,6 @@ def duration_words(seconds: int, language: str | None = None) -> str:
         parts.append(
             ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
         )
+    if secs or not parts:
+        parts.append(ngettext("%(n)d second", "%(n)d seconds", secs) % {"n": secs})
     return " ".join(parts)

@@ -9,6 +9,7 @@
  *                        absolute ("this session ends at 14:05")
  *   session/activity.js  input, sleep and visibility re-checks, the status endpoint
  *   session/drafts.js    drafts of form[data-keep-draft] forms
+ *   session/local_time.js  clock times in the person's own time zone
  *
  * The server sends relative seconds; the page's clock only counts down from them.
  * When the session ends the page leaves for the sign-in page with
@@ -17,6 +18,7 @@
 import { watchActivity } from "./session/activity.js";
 import { createDialog } from "./session/dialog.js";
 import { keepDrafts, saveDrafts } from "./session/drafts.js";
+import { showLocalTimes } from "./session/local_time.js";
 import { createSocket } from "./session/socket.js";
 
 const TICK_MS = 1000;
@@ -106,6 +108,7 @@ function start(config) {
   socket.connect();
 }
 
+showLocalTimes(document);
 const configNode = document.getElementById("session-config");
 if (configNode && "WebSocket" in window) {
   start(JSON.parse(configNode.textContent));
