@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from sessions_core.models import SessionRecord
+from tests.integration.conftest import confirm_it_is_me
 from tests.integration.test_lifetime import assert_ended
 
 pytestmark = pytest.mark.django_db
@@ -95,6 +96,7 @@ def test_sign_out_one_other_device(engine, sign_in_as, alice):
     phone_record = (
         SessionRecord.objects.live().filter(user=alice).order_by("-pk").first()
     )
+    confirm_it_is_me(here)
     assert here.post(f"/sessions/{phone_record.pk}/end/").status_code == 302
     # The phone hears it was signed out from elsewhere, not that it signed out.
     assert_ended(phone, "remote_logout")
@@ -103,7 +105,7 @@ def test_sign_out_one_other_device(engine, sign_in_as, alice):
 
 def test_sign_out_all_other_devices(engine, sign_in_as, alice):
     here, a, b = sign_in_as("alice"), sign_in_as("alice"), sign_in_as("alice")
-    here.post("/sessions/end-others/")
+    confirm_it_is_me(here).post("/sessions/end-others/")
     assert here.get("/").status_code == 200
     assert_ended(a, "remote_logout")
     assert_ended(b, "remote_logout")

@@ -19,6 +19,7 @@ from django.test import Client, override_settings
 from sessions_core import notify, services, socket_reads, store
 from sessions_core.models import SessionEvent, SessionRecord, StoredSession, digest_key
 from sessions_core.sessiondata import LAST_ACTIVE_KEY
+from tests.integration.conftest import confirm_it_is_me
 from tests.integration.test_consumer import receive_type, socket_for
 from tests.integration.test_lifetime import assert_ended
 
@@ -119,7 +120,7 @@ def test_admin_changing_their_own_password_in_the_admin_leaves_no_zombie(
 def test_signing_out_another_device_tells_it_so(engine, sign_in_as, alice):
     here, phone = sign_in_as("alice"), sign_in_as("alice")
     phone_record = SessionRecord.objects.live().order_by("-pk").first()
-    here.post(f"/sessions/{phone_record.pk}/end/")
+    confirm_it_is_me(here).post(f"/sessions/{phone_record.pk}/end/")
     assert_ended(phone, "remote_logout")
 
 
@@ -319,7 +320,7 @@ def test_a_tab_of_a_session_whose_key_moved_reconnects_and_is_not_told_it_ended(
 
 
 def change_own_password(client: Client) -> None:
-    response = client.post(
+    response = confirm_it_is_me(client).post(
         "/password/",
         {
             "old_password": "demo-alice-2026",

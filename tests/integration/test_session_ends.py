@@ -8,6 +8,7 @@ from django.test import Client, override_settings
 from sessions_core import services, store
 from sessions_core.models import SessionEvent, SessionRecord, digest_key
 from sessions_core.signals import session_ended
+from tests.integration.conftest import confirm_it_is_me
 from tests.integration.test_lifetime import assert_ended, reason_on
 
 pytestmark = pytest.mark.django_db
@@ -157,7 +158,7 @@ def test_zero_means_no_cap(engine, sign_in_as):
 
 
 def change_password(client, old: str, new: str):
-    return client.post(
+    return confirm_it_is_me(client).post(
         "/password/",
         {"old_password": old, "new_password1": new, "new_password2": new},
     )
