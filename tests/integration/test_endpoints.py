@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from sessions_core.models import SessionRecord
@@ -35,7 +36,10 @@ def test_extend_needs_csrf(engine, demo):
     client.post("/login/", {"username": "alice", "password": "demo-alice-2026"})
     # No CSRF token: refused (the sign-in above was refused too, so sign in properly).
     page = client.get("/login/")
-    token = page.cookies.get("csrftoken") or client.cookies["csrftoken"]
+    token = (
+        page.cookies.get(settings.CSRF_COOKIE_NAME)
+        or client.cookies[settings.CSRF_COOKIE_NAME]
+    )
     client.post(
         "/login/",
         {
@@ -47,7 +51,8 @@ def test_extend_needs_csrf(engine, demo):
     assert client.get("/").status_code == 200
     assert client.post("/session/extend/").status_code == 403
     response = client.post(
-        "/session/extend/", HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value
+        "/session/extend/",
+        HTTP_X_CSRFTOKEN=client.cookies[settings.CSRF_COOKIE_NAME].value,
     )
     assert response.status_code == 200
 

@@ -12,6 +12,7 @@ import time
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
+from django.conf import settings
 from django.contrib.sessions.backends.base import UpdateError
 from django.core.management import call_command
 from django.test import Client, override_settings
@@ -27,7 +28,7 @@ NEW_PASSWORD = "a-new-admin-password-2026"
 
 
 def key_of(client: Client) -> str:
-    return client.cookies["sessionid"].value
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
 # --- the store's own guarantees -----------------------------------------------------
@@ -88,7 +89,7 @@ def test_the_session_cookie_has_no_expiry(engine, demo):
     response = client.post(
         "/login/", {"username": "alice", "password": "demo-alice-2026"}
     )
-    cookie = response.cookies["sessionid"]
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie.value and not cookie["expires"] and not cookie["max-age"]
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.test import Client
 
@@ -324,6 +325,6 @@ def test_a_confirmation_does_not_outlive_its_session(sign_in_as, demo):
 
 def test_the_confirm_page_names_no_whole_session_key(sign_in_as):
     client = sign_in_as("alice")
-    key = client.cookies["sessionid"].value
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
     page = client.get("/confirm/").content.decode()
     assert key not in page and re.search(r'name="password"', page)
