@@ -15,6 +15,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest
 from django.shortcuts import redirect, render, resolve_url
@@ -44,17 +45,39 @@ class ConfirmForm(forms.Form):
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
-        user = authenticate(
-            self.request,
-            username=self.request.user.get_username(),
-            password=password,
-            purpose=PURPOSE,
-        )
-        if user is None or user.pk != self.request.user.pk:
+        if not password_again(self.request, password):
             raise forms.ValidationError(
                 _("That password is not right. Please try again."), code="invalid"
             )
         return password
+
+
+def password_again(request: HttpRequest, password: str) -> bool:
+    """Tell whether ``password`` is the signed-in user's; a wrong one is a failed
+    sign-in (``user_login_failed`` with ``purpose="confirm"``) for lockouts."""
+    user = authenticate(
+        request,
+        username=request.user.get_username(),
+        password=password,
+        purpose=PURPOSE,
+    )
+    return user is not None and user.pk == request.user.pk
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's, but a wrong current password counts toward the lockout too."""
+
+    request: HttpRequest | None = None  # set by the view
+
+    def clean_old_password(self) -> str:
+        old_password = self.cleaned_data["old_password"]
+        if self.request is None:
+            return super().clean_old_password()
+        if not password_again(self.request, old_password):
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password
 
 
 def _safe_next(request: HttpRequest) -> str:

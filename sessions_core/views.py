@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from . import decorators, selectors, services, stepup
+from .confirm import PasswordChangeForm
 from .end_notice import end_notice_for
 from .models import SessionRecord
 from .reasons import EndReason
@@ -165,6 +166,13 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         if request.user.is_authenticated and not stepup.is_fresh(request):
             return stepup.ask(request, next_url=request.path)
         return super().dispatch(request, *args, **kwargs)
+
+    form_class = PasswordChangeForm
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        form.request = self.request  # a wrong current password counts to the lockout
+        return form
 
     def get_success_url(self) -> str:
         return resolve_url(settings.LOGIN_REDIRECT_URL)

@@ -14,6 +14,7 @@ from django.test import Client
 
 from bankdemo.banking.models import Account, Transfer
 from sessions_core.models import SessionEvent, SessionRecord
+from tests.integration.conftest import confirm_it_is_me
 from tests.integration.test_lifetime import assert_ended
 
 pytestmark = pytest.mark.django_db
@@ -328,3 +329,29 @@ def test_the_confirm_page_names_no_whole_session_key(sign_in_as):
     key = client.cookies[settings.SESSION_COOKIE_NAME].value
     page = client.get("/confirm/").content.decode()
     assert key not in page and re.search(r'name="password"', page)
+
+
+def test_ten_wrong_current_passwords_on_the_password_change_lock_too(sign_in_as):
+    client = confirm_it_is_me(sign_in_as("alice"))
+    new = "a-new-long-passphrase-77"
+    change = {"old_password": "wrong", "new_password1": new, "new_password2": new}
+    for _ in range(9):
+        assert client.post("/password/", change).status_code == 200
+    locked = client.post("/password/", change)
+    assert locked.status_code == 403
+    assert b'data-login-error="locked"' in locked.content
+    signing_in = Client().post("/login/", {"username": "alice", "password": PASSWORD})
+    assert b'data-login-error="locked"' in signing_in.content
+
+
+def test_signing_in_again_in_the_same_browser_voids_the_confirmation(sign_in_as, demo):
+    """Django keeps a session's data when the same user signs in again (the admin's
+    sign-in page): the confirmation belonged to the session before, not this one."""
+    client = sign_in_as("admin")
+    confirm_it_is_me(client, "admin")
+    assert client.get("/password/").status_code == 200
+    again = client.post(
+        "/admin/login/", {"username": "admin", "password": "demo-admin-2026"}
+    )
+    assert again.status_code == 302
+    assert client.get("/password/")["Location"].startswith("/confirm/")
