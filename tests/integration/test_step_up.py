@@ -78,7 +78,7 @@ def test_a_large_transfer_posted_directly_moves_nothing(sign_in_as, accounts):
     assert not Transfer.objects.exists()
 
 
-def test_a_confirmed_transfer_moves_exactly_once(sign_in_as, accounts, alice):
+def test_a_confirmed_transfer_moves_exactly_once(engine, sign_in_as, accounts, alice):
     client = sign_in_as("alice")
     before = balances(accounts)
     response = client.post("/transfer/", large(accounts))
@@ -139,6 +139,23 @@ def test_changing_the_amount_after_confirming_is_refused(sign_in_as, accounts):
     # The confirmation was used up by the changed form: it cannot serve again.
     assert client.get(f"/transfer/?pending={held_id}").status_code == 400
     assert balances(accounts) == before and not Transfer.objects.exists()
+
+
+def test_a_held_transfer_posted_with_its_id_before_confirming_moves_nothing(
+    sign_in_as, accounts
+):
+    client = sign_in_as("alice")
+    before = balances(accounts)
+    form = large(accounts)
+    held_id = held_id_of(client.post("/transfer/", form))
+    early = client.post("/transfer/", {**form, "pending": held_id})
+    assert early.status_code == 200
+    assert "nothing was done yet" in early.content.decode()
+    assert balances(accounts) == before and not Transfer.objects.exists()
+    # Still waiting: confirming it now, and coming back, makes it once.
+    confirm(client, held_id=held_id)
+    assert client.get(f"/transfer/?pending={held_id}").status_code == 302
+    assert Transfer.objects.count() == 1
 
 
 def test_a_confirmed_transfer_posted_as_confirmed_goes_ahead(sign_in_as, accounts):
@@ -260,7 +277,9 @@ def test_ten_wrong_confirmations_lock_the_account_like_sign_ins(sign_in_as, alic
     assert not SessionEvent.objects.filter(kind=SessionEvent.Kind.CONFIRM).exists()
 
 
-def test_signing_out_other_devices_needs_a_fresh_confirmation(sign_in_as, alice):
+def test_signing_out_other_devices_needs_a_fresh_confirmation(
+    engine, sign_in_as, alice
+):
     here, there = sign_in_as("alice"), sign_in_as("alice")
     # Signing in is not a confirmation.
     refused = here.post("/sessions/end-others/")
@@ -305,7 +324,7 @@ def test_changing_the_password_needs_a_fresh_confirmation(sign_in_as, alice):
     assert alice.check_password(new)
 
 
-def test_a_confirmation_older_than_the_window_is_refused(sign_in_as, clock):
+def test_a_confirmation_older_than_the_window_is_refused(engine, sign_in_as, clock):
     client = sign_in_as("alice")
     confirm(client)
     clock.advance(299)
