@@ -89,11 +89,10 @@ def _confirmed_transfer(request, held_id: str):
         return render(request, "banking/transfer.html", context, status=400)
     # The form again, from what was confirmed: errors show on what was typed.
     form = TransferForm(binding, user=request.user)
-    if form.is_valid() and form.binding() == dict(binding):
-        response = _move(request, form, binding)
-        if response is not None:
-            return response
-    return render(request, "banking/transfer.html", {"form": form})
+    if not form.is_valid():  # say, the balance fell since: nothing moved
+        return render(request, "banking/transfer.html", {"form": form})
+    response = _move(request, form, binding)
+    return response or render(request, "banking/transfer.html", {"form": form})
 
 
 def _move(request, form: TransferForm, binding):

@@ -374,3 +374,17 @@ def test_signing_in_again_in_the_same_browser_voids_the_confirmation(sign_in_as,
     )
     assert again.status_code == 302
     assert client.get("/password/")["Location"].startswith("/confirm/")
+
+
+def test_a_balance_that_fell_after_confirming_moves_nothing_and_says_so(
+    sign_in_as, accounts
+):
+    client = sign_in_as("alice")
+    held_id = held_id_of(client.post("/transfer/", large(accounts)))
+    confirm(client, held_id=held_id)
+    Account.objects.filter(pk=accounts[0].pk).update(balance=Decimal("1200.00"))
+    response = client.get(f"/transfer/?pending={held_id}")
+    assert response.status_code == 200
+    assert "Not enough money in Everyday Current" in response.content.decode()
+    assert 'value="1500.00"' in response.content.decode()  # what was typed, kept
+    assert not Transfer.objects.exists()
