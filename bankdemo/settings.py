@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import dj_database_url
@@ -26,6 +27,14 @@ def _env_int(name: str, default: int) -> int:
         raise SystemExit(
             f"{name} must be a whole number of seconds, not {raw!r}"
         ) from exc
+
+
+def _env_pounds(name: str, default: str) -> Decimal:
+    raw = os.environ.get(name, "").strip() or default
+    try:
+        return Decimal(raw)
+    except InvalidOperation as exc:
+        raise SystemExit(f"{name} must be an amount in pounds, not {raw!r}") from exc
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -177,6 +186,10 @@ SESSIONS_CORE_WARNING_LEAD = _env_int("SESSION_WARNING_LEAD", 120)
 SESSIONS_CORE_MAX_PER_USER = _env_int("SESSION_MAX_PER_USER", 3)
 SESSIONS_CORE_TRUSTED_PROXIES = _env_int("SESSIONS_CORE_TRUSTED_PROXIES", 0)
 SESSIONS_CORE_PURGE_BATCH = _env_int("SESSIONS_CORE_PURGE_BATCH", 5000)
+# "Confirm it's you": how long a confirmation covers signing out other devices and
+# changing the password; transfers above the amount need one of their own.
+SESSIONS_CORE_STEP_UP_WINDOW = _env_int("SESSION_STEP_UP_WINDOW", 300)
+BANKING_STEP_UP_AMOUNT = _env_pounds("SESSION_STEP_UP_AMOUNT", "1000")
 # How long the store keeps a session (or the tombstone of its end) after its last
 # write. The cookie itself has no Expires (sessions_core.backends): the server
 # decides, and a browser that comes back after a deadline is told why.
@@ -227,6 +240,12 @@ WHITENOISE_AUTOREFRESH = DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# "__Host-" when Secure: with Path=/ and no Domain (Django's defaults), no subdomain
+# or plain-HTTP page can plant or overwrite them (sessions_core.W006/E018). Plain
+# names under DEBUG, for local HTTP, where browsers refuse the prefix.
+COOKIE_PREFIX = "" if DEBUG else "__Host-"
+SESSION_COOKIE_NAME = COOKIE_PREFIX + "sessionid"
+CSRF_COOKIE_NAME = COOKIE_PREFIX + "csrftoken"
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

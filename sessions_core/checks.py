@@ -17,6 +17,13 @@ from django.utils.module_loading import import_string
 from .conf import DEFAULTS, PREFIX, raw
 
 WCAG_MIN_LEAD = 20
+# NIST SP 800-63B-4 (2025) §2.2.3, AAL2: the inactivity timeout SHOULD be no more
+# than 1 hour, the overall timeout no more than 24 hours (docs/TIMEOUTS.md).
+AAL2_MAX_IDLE = 3600
+AAL2_MAX_ABSOLUTE = 24 * 3600
+# A confirmation older than this is not "recent" any more: AAL3's inactivity bound
+# and PCI DSS 8.2.8's idle limit are both 15 minutes.
+STEP_UP_MAX_WINDOW = 900
 Apps = Sequence[AppConfig] | None
 Messages = list[CheckMessage]
 
@@ -35,6 +42,7 @@ NUMBERS: dict[str, tuple[type, bool]] = {
     "UNUSUAL_WINDOW_DAYS": (int, False),
     "WS_RECHECK": (float, False),
     "KEY_VERSION_TTL": (float, True),  # 0: read the versions on every request
+    "STEP_UP_WINDOW": (int, False),  # 0 would ask again before every action
 }
 # The four that every verdict uses; too low is sessions_core.E001.
 LIFETIMES = ("IDLE_TIMEOUT", "STAFF_IDLE_TIMEOUT", "ABSOLUTE_TIMEOUT", "WARNING_LEAD")
@@ -45,6 +53,11 @@ NAMES: dict[str, re.Pattern[str] | None] = {
     "LOGOUT_URL": None,  # a URL name or path for resolve_url(), or reverse_lazy()
 }
 HOOK = "LIMITS_HOOK"
+# Out-of-range ids of their own; every other number is sessions_core.E011.
+OUT_OF_RANGE = {
+    **dict.fromkeys(LIFETIMES, "sessions_core.E001"),
+    "STEP_UP_WINDOW": "sessions_core.E017",
+}
 
 
 def _check_number(name: str) -> Error | None:
@@ -69,7 +82,7 @@ def _check_number(name: str) -> Error | None:
     return Error(
         f"{setting} is {value!r}; it must be {bound}.",
         hint=f"Set {setting} to {bound} (default {DEFAULTS[name]!r}).",
-        id="sessions_core.E001" if name in LIFETIMES else "sessions_core.E011",
+        id=OUT_OF_RANGE.get(name, "sessions_core.E011"),
     )
 
 
@@ -121,7 +134,47 @@ def check_limits(app_configs: Apps = None, **kwargs: Any) -> Messages:
                 id="sessions_core.W002",
             )
         )
-    return errors
+    return errors + _weaker_than_aal2(idle, staff, absolute)
+
+
+def _weaker_than_aal2(idle: int, staff: int, absolute: int) -> Messages:
+    """Warn of limits looser than NIST SP 800-63B-4's AAL2 bounds (§2.2.3)."""
+    warnings: Messages = []
+    for name, value in (("IDLE_TIMEOUT", idle), ("STAFF_IDLE_TIMEOUT", staff)):
+        if value > AAL2_MAX_IDLE:
+            warnings.append(
+                Warning(
+                    f"{PREFIX}{name} is {value!r} s: longer than the 1 hour of "
+                    "inactivity NIST SP 800-63B-4 allows at AAL2 (§2.2.3).",
+                    hint=f"Set {PREFIX}{name} to {AAL2_MAX_IDLE} or less; a bank "
+                    "wants 900 or less (PCI DSS 8.2.8).",
+                    id="sessions_core.W003",
+                )
+            )
+    if absolute > AAL2_MAX_ABSOLUTE:
+        warnings.append(
+            Warning(
+                f"{PREFIX}ABSOLUTE_TIMEOUT is {absolute!r} s: longer than the 24 "
+                "hours NIST SP 800-63B-4 allows at AAL2 (§2.2.3).",
+                hint=f"Set {PREFIX}ABSOLUTE_TIMEOUT to {AAL2_MAX_ABSOLUTE} or less; "
+                "OWASP suggests 4 to 8 hours.",
+                id="sessions_core.W004",
+            )
+        )
+    return warnings
+
+
+def _check_step_up_window() -> Warning | None:
+    window = raw("STEP_UP_WINDOW")
+    if _check_number("STEP_UP_WINDOW") or window <= STEP_UP_MAX_WINDOW:
+        return None  # a wrong type or range is E010/E017, from check_settings
+    return Warning(
+        f"{PREFIX}STEP_UP_WINDOW is {window!r} s: a confirmation that old is not a "
+        "recent one.",
+        hint=f"Set {PREFIX}STEP_UP_WINDOW to {STEP_UP_MAX_WINDOW} or less "
+        "(default 300).",
+        id="sessions_core.W005",
+    )
 
 
 def _check_name(name: str, pattern: re.Pattern[str] | None) -> Error | None:
@@ -167,4 +220,5 @@ def check_settings(app_configs: Apps = None, **kwargs: Any) -> Messages:
     """Check every setting but the lifetimes: numbers, names and the limits hook."""
     numbers = [_check_number(name) for name in NUMBERS if name not in LIFETIMES]
     names = [_check_name(name, pattern) for name, pattern in NAMES.items()]
-    return [error for error in (*numbers, *names, _check_hook()) if error]
+    extra = (_check_hook(), _check_step_up_window())
+    return [error for error in (*numbers, *names, *extra) if error]

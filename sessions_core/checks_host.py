@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Tags, Warning, register
 from django.shortcuts import resolve_url
 from django.urls import NoReverseMatch
 
@@ -21,6 +21,9 @@ ENGINES = ("sessions_core.backends.db", "sessions_core.backends.redis")
 REDIS_ENGINE = "sessions_core.backends.redis"
 DJANGO_REDIS_CACHE = "django_redis.cache.RedisCache"
 AUTH_MIDDLEWARE_PATH = "django.contrib.auth.middleware.AuthenticationMiddleware"
+# Browsers keep a "__Host-" cookie only if it is Secure, has Path=/ and no Domain:
+# then no subdomain and no plain-HTTP page can set or overwrite it (RFC 6265bis).
+HOST_PREFIX = "__Host-"
 
 
 @register()
@@ -136,3 +139,52 @@ def check_stores(app_configs: Any = None, **kwargs: Any) -> list[Error]:
                 )
             )
     return errors
+
+
+def _cookies() -> list[tuple[str, str, bool, str | None, str]]:
+    """(setting prefix, name, secure, domain, path) of the session and CSRF cookies."""
+    cookies = ["SESSION_COOKIE"]
+    if not settings.CSRF_USE_SESSIONS:  # otherwise there is no CSRF cookie
+        cookies.append("CSRF_COOKIE")
+    return [
+        (
+            prefix,
+            getattr(settings, prefix + "_NAME"),
+            getattr(settings, prefix + "_SECURE"),
+            getattr(settings, prefix + "_DOMAIN"),
+            getattr(settings, prefix + "_PATH"),
+        )
+        for prefix in cookies
+    ]
+
+
+@register(Tags.security)
+def check_cookie_prefix(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """A Secure cookie should carry "__Host-"; a "__Host-" cookie must qualify."""
+    messages = []
+    for prefix, name, secure, domain, path in _cookies():
+        if name.startswith(HOST_PREFIX):
+            if secure and domain is None and path == "/":
+                continue
+            messages.append(
+                Error(
+                    f"{prefix}_NAME is {name!r}, but browsers drop a {HOST_PREFIX} "
+                    f"cookie unless it is Secure with Path=/ and no Domain (here "
+                    f"{prefix}_SECURE={secure!r}, {prefix}_DOMAIN={domain!r}, "
+                    f"{prefix}_PATH={path!r}): nobody could sign in.",
+                    hint=f"Set {prefix}_SECURE = True, {prefix}_DOMAIN = None and "
+                    f"{prefix}_PATH = '/', or drop the prefix for plain HTTP.",
+                    id="sessions_core.E018",
+                )
+            )
+        elif secure:
+            messages.append(
+                Warning(
+                    f"{prefix}_NAME is {name!r}, without the {HOST_PREFIX} prefix: "
+                    "a subdomain or a plain-HTTP page could plant or overwrite it.",
+                    hint=f"Set {prefix}_NAME to '{HOST_PREFIX}{name}' whenever "
+                    f"{prefix}_SECURE is on (with Path=/ and no Domain).",
+                    id="sessions_core.W006",
+                )
+            )
+    return messages

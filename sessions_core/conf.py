@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "UNUSUAL_SHORT_SESSION": 300,
     "UNUSUAL_MIN_COUNT": 3,
     "UNUSUAL_WINDOW_DAYS": 7,
+    "STEP_UP_WINDOW": 300,
 }
 
 
@@ -119,6 +120,11 @@ class _Settings:
     @property
     def UNUSUAL_WINDOW_DAYS(self) -> int:
         return int(raw("UNUSUAL_WINDOW_DAYS"))
+
+    @property
+    def STEP_UP_WINDOW(self) -> int:
+        """Seconds a "confirm it's you" covers the risky actions that ask for one."""
+        return int(raw("STEP_UP_WINDOW"))
 
 
 app_settings = _Settings()

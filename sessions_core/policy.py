@@ -25,6 +25,9 @@ WARNING_SLACK = 0.05
 # A session active this recently may be in the middle of a request (a sign-in or a
 # key change not saved yet): the sweep judges its stored copy only after this long.
 SWEEP_SETTLE = 60.0
+# A confirmation stamped this much ahead of "now" still counts: another server
+# process may run a little ahead. Any later stamp is not trusted at all.
+STEP_UP_CLOCK_SKEW = 5.0
 
 
 class State(StrEnum):
@@ -246,3 +249,15 @@ def classify_lost_session(
     if verdict.expired:
         return verdict.reason
     return EndReason.KEY_ROTATED if unreadable else EndReason.STORE_LOST
+
+
+def step_up_fresh(*, confirmed_at: float | None, now: float, window: int) -> bool:
+    """Tell whether a confirmation ("confirm it's you") at ``confirmed_at`` still
+    covers a risky action at ``now``.
+
+    It covers ``window`` seconds and ends at its deadline exactly, like every
+    limit here. No confirmation (None) covers nothing.
+    """
+    if confirmed_at is None:
+        return False
+    return confirmed_at - STEP_UP_CLOCK_SKEW <= now < confirmed_at + window

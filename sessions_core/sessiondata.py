@@ -9,6 +9,9 @@ SIGNED_IN_KEY = "_sessions_core_signed_in"
 LAST_ACTIVE_KEY = "_sessions_core_last_active"
 KEY_VERSION_KEY = "_sessions_core_key_version"
 RECORD_KEY = "_sessions_core_record"
+# "Confirm it's you": when this session last confirmed, and the actions waiting for
+# a confirmation of their own (sessions_core.stepup).
+STEP_UP_KEY = "_sessions_core_step_up"
 
 
 @dataclass(frozen=True)

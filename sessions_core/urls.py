@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import confirm, views
 
 app_name = "sessions_core"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("sessions/", views.my_sessions, name="mine"),
     path("sessions/<int:record_id>/end/", views.end_session, name="end"),
     path("sessions/end-others/", views.end_other_sessions, name="end_others"),
+    path("confirm/", confirm.confirm, name="confirm"),
 ]

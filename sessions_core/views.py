@@ -1,4 +1,7 @@
-"""Thin doors onto services: status, extend, help, the user's devices, sign-in."""
+"""Thin doors onto services: status, extend, help, the user's devices, sign-in.
+
+Signing out another device and changing the password ask for a recent
+confirmation first (``sessions_core.stepup``)."""
 
 from __future__ import annotations
 
@@ -14,7 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from . import decorators, policy, selectors, services
+from . import decorators, policy, selectors, services, stepup
+from .confirm import PasswordChangeForm
 from .end_notice import end_notice_for
 from .models import SessionRecord
 from .reasons import EndReason
@@ -113,6 +117,9 @@ def end_session(request: HttpRequest, record_id: int):
             request=request, record_id=record.pk, reason=EndReason.LOGOUT
         )
         return redirect(settings.LOGIN_URL)
+    if not stepup.is_fresh(request):
+        # Signing out another device asks for the password again; this one does not.
+        return stepup.ask(request, next_url=resolve_url("sessions_core:mine"))
     # The other device hears that it was signed out from here, not that it did it.
     services.end_sessions(records=[record], reason=EndReason.REMOTE_LOGOUT)
     return redirect("sessions_core:mine")
@@ -120,6 +127,7 @@ def end_session(request: HttpRequest, record_id: int):
 
 @login_required
 @require_POST
+@stepup.require_recent(back="sessions_core:mine")
 def end_other_sessions(request: HttpRequest):
     services.end_other_sessions(
         user=request.user,
@@ -159,6 +167,19 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     Then on to LOGIN_REDIRECT_URL; the template is Django's
     ``registration/password_change_form.html`` unless the URLconf says otherwise.
     """
+
+    def dispatch(self, request, *args, **kwargs):
+        # Asked before the form, not after: nobody types a new password for nothing.
+        if request.user.is_authenticated and not stepup.is_fresh(request):
+            return stepup.ask(request, next_url=request.path)
+        return super().dispatch(request, *args, **kwargs)
+
+    form_class = PasswordChangeForm
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        form.request = self.request  # a wrong current password counts to the lockout
+        return form
 
     def get_success_url(self) -> str:
         return resolve_url(settings.LOGIN_REDIRECT_URL)

@@ -55,6 +55,25 @@ class TransferForm(forms.Form):
         self.fields["source"].queryset = accounts
         self.fields["target"].queryset = accounts
 
+    def binding(self) -> dict[str, str]:
+        """What a confirmation of this transfer is tied to: amount, both accounts,
+        and the transfer's id and reference (strings, for the session)."""
+        data = self.cleaned_data
+        return {
+            "source": str(data["source"].pk),
+            "target": str(data["target"].pk),
+            "amount": f"{data['amount']:.2f}",
+            "reference": data["reference"],
+            "transfer_id": str(data["transfer_id"]),
+        }
+
+    def summary(self) -> str:
+        data = self.cleaned_data
+        return (
+            f"a transfer of £{data['amount']:,.2f} "
+            f"from {data['source'].name} to {data['target'].name}"
+        )
+
     def renew_transfer_id(self) -> None:
         """Give the form a new transfer id, keeping everything else as it was sent."""
         self.data = self.data.copy()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -27,6 +28,11 @@ class TransferIdUsed(TransferError):
             "This form had already been used, so nothing was moved. "
             "Please check the details and send it again."
         )
+
+
+def needs_step_up(*, amount: Decimal) -> bool:
+    """Tell whether a transfer of ``amount`` needs a confirmation of its own."""
+    return amount > settings.BANKING_STEP_UP_AMOUNT
 
 
 def transfer(

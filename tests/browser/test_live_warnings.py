@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in
@@ -98,7 +99,9 @@ def test_offline_shows_a_notice_then_resyncs_on_reconnect(serve, context, demo):
     expect(dialog(page)).to_be_visible(timeout=5000)
     # While the tab is offline, the session is extended elsewhere (Playwright's own
     # HTTP client is not affected by the tab's offline mode).
-    csrf = next(c["value"] for c in context.cookies() if c["name"] == "csrftoken")
+    csrf = next(
+        c["value"] for c in context.cookies() if c["name"] == settings.CSRF_COOKIE_NAME
+    )
     response = context.request.post(
         server.url + "/session/extend/",
         headers={"X-CSRFToken": csrf, "Referer": server.url + "/"},

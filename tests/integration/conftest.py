@@ -32,18 +32,27 @@ def sign_in(username: str, password: str, **extra) -> Client:
     return client
 
 
+PASSWORDS = {
+    "alice": "demo-alice-2026",
+    "bob": "demo-bob-2026",
+    "admin": "demo-admin-2026",
+}
+
+
 @pytest.fixture
 def sign_in_as(demo):
-    passwords = {
-        "alice": "demo-alice-2026",
-        "bob": "demo-bob-2026",
-        "admin": "demo-admin-2026",
-    }
-
     def _sign_in(username: str = "alice", **extra) -> Client:
-        return sign_in(username, passwords[username], **extra)
+        return sign_in(username, PASSWORDS[username], **extra)
 
     return _sign_in
+
+
+def confirm_it_is_me(client: Client, username: str = "alice") -> Client:
+    """Confirm it's them on /confirm/ (step-up), as signing out other devices and
+    changing the password ask; signing in is not a confirmation."""
+    response = client.post("/confirm/", {"password": PASSWORDS[username]})
+    assert response.status_code == 302, response.content[:500]
+    return client
 
 
 @pytest.fixture

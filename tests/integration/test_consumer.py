@@ -7,6 +7,7 @@ import time
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.test import Client, override_settings
 
 from bankdemo.asgi import application
@@ -35,9 +36,8 @@ def signed_in_client(user) -> Client:
 def socket_for(client: Client | None, origin: bytes = b"http://127.0.0.1"):
     headers = [(b"origin", origin), (b"host", b"127.0.0.1")]
     if client is not None:
-        headers.append(
-            (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())
-        )
+        name = settings.SESSION_COOKIE_NAME  # "__Host-sessionid" with DEBUG off
+        headers.append((b"cookie", f"{name}={client.cookies[name].value}".encode()))
     return WebsocketCommunicator(application, "/ws/session/", headers=headers)
 
 

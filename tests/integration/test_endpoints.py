@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from sessions_core.models import SessionRecord
+from tests.integration.conftest import confirm_it_is_me
 from tests.integration.test_lifetime import assert_ended
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +37,10 @@ def test_extend_needs_csrf(engine, demo):
     client.post("/login/", {"username": "alice", "password": "demo-alice-2026"})
     # No CSRF token: refused (the sign-in above was refused too, so sign in properly).
     page = client.get("/login/")
-    token = page.cookies.get("csrftoken") or client.cookies["csrftoken"]
+    token = (
+        page.cookies.get(settings.CSRF_COOKIE_NAME)
+        or client.cookies[settings.CSRF_COOKIE_NAME]
+    )
     client.post(
         "/login/",
         {
@@ -47,7 +52,8 @@ def test_extend_needs_csrf(engine, demo):
     assert client.get("/").status_code == 200
     assert client.post("/session/extend/").status_code == 403
     response = client.post(
-        "/session/extend/", HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value
+        "/session/extend/",
+        HTTP_X_CSRFTOKEN=client.cookies[settings.CSRF_COOKIE_NAME].value,
     )
     assert response.status_code == 200
 
@@ -96,6 +102,7 @@ def test_sign_out_one_other_device(engine, sign_in_as, alice):
     phone_record = (
         SessionRecord.objects.live().filter(user=alice).order_by("-pk").first()
     )
+    confirm_it_is_me(here)
     assert here.post(f"/sessions/{phone_record.pk}/end/").status_code == 302
     # The phone hears it was signed out from elsewhere, not that it signed out.
     assert_ended(phone, "remote_logout")
@@ -104,7 +111,7 @@ def test_sign_out_one_other_device(engine, sign_in_as, alice):
 
 def test_sign_out_all_other_devices(engine, sign_in_as, alice):
     here, a, b = sign_in_as("alice"), sign_in_as("alice"), sign_in_as("alice")
-    here.post("/sessions/end-others/")
+    confirm_it_is_me(here).post("/sessions/end-others/")
     assert here.get("/").status_code == 200
     assert_ended(a, "remote_logout")
     assert_ended(b, "remote_logout")

@@ -12,6 +12,7 @@ import time
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
+from django.conf import settings
 from django.contrib.sessions.backends.base import UpdateError
 from django.core.management import call_command
 from django.test import Client, override_settings
@@ -19,6 +20,7 @@ from django.test import Client, override_settings
 from sessions_core import notify, services, socket_reads, store
 from sessions_core.models import SessionEvent, SessionRecord, StoredSession, digest_key
 from sessions_core.sessiondata import LAST_ACTIVE_KEY
+from tests.integration.conftest import confirm_it_is_me
 from tests.integration.test_consumer import receive_type, socket_for
 from tests.integration.test_lifetime import assert_ended
 
@@ -26,7 +28,7 @@ NEW_PASSWORD = "a-new-admin-password-2026"
 
 
 def key_of(client: Client) -> str:
-    return client.cookies["sessionid"].value
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
 # --- the store's own guarantees -----------------------------------------------------
@@ -87,7 +89,7 @@ def test_the_session_cookie_has_no_expiry(engine, demo):
     response = client.post(
         "/login/", {"username": "alice", "password": "demo-alice-2026"}
     )
-    cookie = response.cookies["sessionid"]
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie.value and not cookie["expires"] and not cookie["max-age"]
 
 
@@ -119,7 +121,7 @@ def test_admin_changing_their_own_password_in_the_admin_leaves_no_zombie(
 def test_signing_out_another_device_tells_it_so(engine, sign_in_as, alice):
     here, phone = sign_in_as("alice"), sign_in_as("alice")
     phone_record = SessionRecord.objects.live().order_by("-pk").first()
-    here.post(f"/sessions/{phone_record.pk}/end/")
+    confirm_it_is_me(here).post(f"/sessions/{phone_record.pk}/end/")
     assert_ended(phone, "remote_logout")
 
 
@@ -326,7 +328,7 @@ def test_a_tab_of_a_session_whose_key_moved_reconnects_and_is_not_told_it_ended(
 
 
 def change_own_password(client: Client) -> None:
-    response = client.post(
+    response = confirm_it_is_me(client).post(
         "/password/",
         {
             "old_password": "demo-alice-2026",

@@ -21,6 +21,7 @@ import pytest
 import websockets
 from asgiref.sync import async_to_sync, sync_to_async
 from daphne.testing import DaphneProcess
+from django.conf import settings
 from django.core.cache import caches
 from django.test import Client
 
@@ -107,7 +108,7 @@ def assert_outage(response) -> None:
 
 def assert_cookie_kept(response) -> None:
     """The response must not delete (or replace) the browser's session cookie."""
-    cookie = response.cookies.get("sessionid")
+    cookie = response.cookies.get(settings.SESSION_COOKIE_NAME)
     assert cookie is None, f"the outage touched the session cookie: {cookie}"
 
 
@@ -120,7 +121,7 @@ def test_a_blip_is_an_outage_page_and_the_session_survives_it(
 ):
     client = sign_in_alice()
     record = SessionRecord.objects.live().get(user=alice)
-    cookie = client.cookies["sessionid"].value
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     before = balances(alice), Transfer.objects.count()
 
     private_sessions.pause()
@@ -154,7 +155,7 @@ def test_a_blip_is_an_outage_page_and_the_session_survives_it(
         # left alive: it does not go through at all.
         assert_outage(client.get("/no-such-page/"))
         stale = Client(enforce_csrf_checks=True, raise_request_exception=False)
-        stale.cookies["sessionid"] = cookie
+        stale.cookies[settings.SESSION_COOKIE_NAME] = cookie
         assert_outage(stale.post("/transfer/", form(alice)))
         new_password = "an-outage-password-2026"
         changed = client.post(
@@ -178,7 +179,7 @@ def test_a_blip_is_an_outage_page_and_the_session_survives_it(
     alice.refresh_from_db()
     assert alice.check_password(PASSWORD)
 
-    assert client.cookies["sessionid"].value == cookie
+    assert client.cookies[settings.SESSION_COOKIE_NAME].value == cookie
     page = client.get("/")
     assert page.status_code == 200
     assert page.wsgi_request.user == alice
@@ -267,7 +268,7 @@ async def open_socket(address: str, cookie: str):
     return await websockets.connect(
         f"ws://{address}/ws/session/",
         origin=websockets.Origin(f"http://{address}"),
-        additional_headers={"Cookie": f"sessionid={cookie}"},
+        additional_headers={"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"},
         open_timeout=5,
     )
 
@@ -310,7 +311,7 @@ def test_an_open_socket_rides_out_a_blip_and_new_ones_are_told_to_wait(
     settings.CACHES = cache_on(private_redis.url())
     settings.SESSION_ENGINE = "sessions_core.backends.redis"
     settings.CHANNEL_LAYERS = layer_on(private_redis.url())
-    cookie = sign_in_alice().cookies["sessionid"].value
+    cookie = sign_in_alice().cookies[settings.SESSION_COOKIE_NAME].value
 
     async def scenario() -> dict:
         seen: list[dict] = []
@@ -366,7 +367,7 @@ def test_a_rotation_reaches_an_open_socket_at_once_after_redis_restarts_empty(
 ):
     # Sessions stay in the database, so they survive; only the layer loses its data.
     settings.CHANNEL_LAYERS = layer_on(private_redis.url())
-    cookie = sign_in_alice().cookies["sessionid"].value
+    cookie = sign_in_alice().cookies[settings.SESSION_COOKIE_NAME].value
     broadcast_group = b"outage-test:group:sessions_core.all"
 
     async def scenario() -> dict:

@@ -8,6 +8,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from celery.contrib.testing.worker import start_worker
 from channels_redis.core import RedisChannelLayer
+from django.conf import settings
 from django.core.cache import caches
 
 from bankdemo.celery import app as celery_app
@@ -127,7 +128,7 @@ def test_rotation_on_the_full_stack_tells_tabs_and_the_worker_purges_redis(
         client = Client()
         client.force_login(demo[name])
         clients.append(client)
-    keys = [client.cookies["sessionid"].value for client in clients]
+    keys = [client.cookies[settings.SESSION_COOKIE_NAME].value for client in clients]
     assert all(store.load(key) for key in keys)
 
     async def scenario():

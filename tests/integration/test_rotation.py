@@ -4,6 +4,7 @@ purged in batches; a changed SECRET_KEY is told as key_rotated too."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
@@ -46,7 +47,7 @@ def test_purge_empties_the_store_in_batches_and_shows_progress(
     engine, sign_in_as, demo
 ):
     clients = [sign_in_as(name) for name in ("alice", "bob", "admin")]
-    keys = [client.cookies["sessionid"].value for client in clients]
+    keys = [client.cookies[settings.SESSION_COOKIE_NAME].value for client in clients]
     # Eager Celery in these tests: rotation queues the purge, which runs now.
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(tasks.purge_retired_sessions, "apply_async", lambda **kw: None)
@@ -111,7 +112,9 @@ def test_a_restart_signs_no_one_out(engine, sign_in_as):
     alice = sign_in_as("alice")
     keyring.invalidate()  # a new process starts with nothing in memory
     again = Client()
-    again.cookies["sessionid"] = alice.cookies["sessionid"].value
+    again.cookies[settings.SESSION_COOKIE_NAME] = alice.cookies[
+        settings.SESSION_COOKIE_NAME
+    ].value
     assert again.get("/").status_code == 200
 
 
@@ -171,7 +174,10 @@ def test_sweep_finds_and_purges_sessions_a_new_secret_key_cannot_read(
     engine, clock, sign_in_as, new_secret_key
 ):
     alice, bob = sign_in_as("alice"), sign_in_as("bob")
-    keys = [alice.cookies["sessionid"].value, bob.cookies["sessionid"].value]
+    keys = [
+        alice.cookies[settings.SESSION_COOKIE_NAME].value,
+        bob.cookies[settings.SESSION_COOKIE_NAME].value,
+    ]
     new_secret_key(keep_old=False)
     assert tasks.sweep_expired_sessions() == 0  # maybe mid-request: not yet
     clock.advance(61)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.test import Client, override_settings
 
 from sessions_core import services, store
 from sessions_core.models import SessionEvent, SessionRecord, digest_key
 from sessions_core.signals import session_ended
+from tests.integration.conftest import confirm_it_is_me
 from tests.integration.test_lifetime import assert_ended, reason_on
 
 pytestmark = pytest.mark.django_db
@@ -38,10 +40,10 @@ def test_session_ended_signal_fires_once_with_reason_and_record(engine, sign_in_
 
 def test_cookie_replayed_after_sign_out_opens_nothing(engine, sign_in_as):
     client = sign_in_as("alice")
-    stolen = client.cookies["sessionid"].value
+    stolen = client.cookies[settings.SESSION_COOKIE_NAME].value
     client.post("/logout/")
     thief = Client()
-    thief.cookies["sessionid"] = stolen
+    thief.cookies[settings.SESSION_COOKIE_NAME] = stolen
     response = thief.get("/")
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
@@ -85,7 +87,7 @@ def test_forged_end_cookie_is_ignored(engine, clock, sign_in_as):
     ],
 )
 def test_bad_cookies_mean_signed_out_never_500(engine, client, demo, cookie):
-    client.cookies["sessionid"] = cookie
+    client.cookies[settings.SESSION_COOKIE_NAME] = cookie
     response = client.get("/")
     assert response.status_code == 302
     assert client.get("/login/").status_code == 200
@@ -94,9 +96,11 @@ def test_bad_cookies_mean_signed_out_never_500(engine, client, demo, cookie):
 
 def test_tampered_cookie_of_a_real_session_opens_nothing(engine, sign_in_as):
     client = sign_in_as("alice")
-    key = client.cookies["sessionid"].value
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
     tampered = Client()
-    tampered.cookies["sessionid"] = key[:-1] + ("a" if key[-1] != "a" else "b")
+    tampered.cookies[settings.SESSION_COOKIE_NAME] = key[:-1] + (
+        "a" if key[-1] != "a" else "b"
+    )
     assert tampered.get("/").status_code == 302
 
 
@@ -107,9 +111,9 @@ def test_session_key_is_cycled_at_sign_in(engine, demo):
     planted.create()
     attacker, victim = Client(), Client()
     for client in (attacker, victim):
-        client.cookies["sessionid"] = planted.session_key
+        client.cookies[settings.SESSION_COOKIE_NAME] = planted.session_key
     victim.post("/login/", {"username": "alice", "password": "demo-alice-2026"})
-    assert victim.cookies["sessionid"].value != planted.session_key
+    assert victim.cookies[settings.SESSION_COOKIE_NAME].value != planted.session_key
     assert victim.get("/").status_code == 200
     assert attacker.get("/").status_code == 302  # the planted key signs nobody in
     assert store.load(planted.session_key) == {}
@@ -157,7 +161,7 @@ def test_zero_means_no_cap(engine, sign_in_as):
 
 
 def change_password(client, old: str, new: str):
-    return client.post(
+    return confirm_it_is_me(client).post(
         "/password/",
         {"old_password": old, "new_password1": new, "new_password2": new},
     )
@@ -168,15 +172,19 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(
 ):
     here = sign_in_as("alice")
     elsewhere = sign_in_as("bob"), sign_in_as("alice")
-    old_key = here.cookies["sessionid"].value
+    old_key = here.cookies[settings.SESSION_COOKIE_NAME].value
     response = change_password(here, "demo-alice-2026", "a-new-long-passphrase-77")
     assert response.status_code == 302
-    assert here.cookies["sessionid"].value != old_key  # continues under a new key
+    assert (
+        here.cookies[settings.SESSION_COOKIE_NAME].value != old_key
+    )  # continues under a new key
     assert here.get("/").status_code == 200
     assert_ended(elsewhere[1], "password_changed")
     assert elsewhere[0].get("/").status_code == 200  # bob is not affected
     live = SessionRecord.objects.live().get(user=alice)
-    assert live.key_digest == digest_key(here.cookies["sessionid"].value)
+    assert live.key_digest == digest_key(
+        here.cookies[settings.SESSION_COOKIE_NAME].value
+    )
 
 
 def test_wrong_old_password_changes_nothing(engine, sign_in_as):

@@ -11,6 +11,7 @@ import asyncio
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.conf import settings
 from django.test import Client
 
 from tests.integration.test_outage import (
@@ -26,7 +27,7 @@ pytestmark = [pytest.mark.timeout(60), pytest.mark.django_db(transaction=True)]
 def test_sockets_closed_while_the_server_answers_leave_no_traceback(alice, capfd):
     client = Client()
     client.force_login(alice)
-    cookie = client.cookies["sessionid"].value
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
 
     async def scenario(address: str) -> None:
         for round_ in range(60):

@@ -264,6 +264,116 @@ def test_limits_hook_unset_or_importable_passes(settings, path):
     assert checks.check_settings() == []
 
 
+@pytest.mark.parametrize("window", [0, -300])
+def test_e017_step_up_window_not_above_zero(settings, window):
+    settings.SESSIONS_CORE_STEP_UP_WINDOW = window
+    assert_one(
+        checks.check_settings(), "sessions_core.E017", PREFIX + "STEP_UP_WINDOW", window
+    )
+
+
+def test_step_up_window_of_the_wrong_type_is_e010_once(settings):
+    settings.SESSIONS_CORE_STEP_UP_WINDOW = "300"
+    assert ids(checks.check_settings()) == ["sessions_core.E010"]
+
+
+@pytest.mark.parametrize(("window", "warned"), [(900, False), (901, True)])
+def test_w005_step_up_window_too_long_to_be_recent(settings, window, warned):
+    settings.SESSIONS_CORE_STEP_UP_WINDOW = window
+    messages = checks.check_settings()
+    assert ids(messages) == (["sessions_core.W005"] if warned else [])
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "warned"),
+    [
+        ("IDLE_TIMEOUT", 3600, False),  # SP 800-63B-4 §2.2.3: 1 hour at most
+        ("IDLE_TIMEOUT", 3601, True),
+        ("STAFF_IDLE_TIMEOUT", 3601, True),
+    ],
+)
+def test_w003_idle_limit_weaker_than_aal2(settings, name, value, warned):
+    settings.SESSIONS_CORE_IDLE_TIMEOUT = 3600
+    settings.SESSIONS_CORE_STAFF_IDLE_TIMEOUT = 300
+    settings.SESSIONS_CORE_ABSOLUTE_TIMEOUT = 86400
+    setattr(settings, PREFIX + name, value)
+    if name == "STAFF_IDLE_TIMEOUT":
+        settings.SESSIONS_CORE_IDLE_TIMEOUT = value  # no W002 in the way
+    messages = checks.check_limits()
+    warned_about = [m.msg for m in messages if m.id == "sessions_core.W003"]
+    assert bool(warned_about) is warned
+    assert all("SP 800-63B-4" in msg for msg in warned_about)
+    assert all(m.id == "sessions_core.W003" for m in messages)
+
+
+@pytest.mark.parametrize(("absolute", "warned"), [(86400, False), (86401, True)])
+def test_w004_absolute_limit_weaker_than_aal2(settings, absolute, warned):
+    settings.SESSIONS_CORE_ABSOLUTE_TIMEOUT = absolute
+    messages = checks.check_limits()
+    assert ids(messages) == (["sessions_core.W004"] if warned else [])
+    if warned:
+        assert "24 hours" in messages[0].msg and "ABSOLUTE_TIMEOUT" in messages[0].hint
+
+
+def secure_cookies(settings, session="__Host-sessionid", csrf="__Host-csrftoken"):
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
+    settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME = session, csrf
+
+
+def test_host_prefixed_secure_cookies_pass(settings):
+    secure_cookies(settings)
+    assert checks_host.check_cookie_prefix() == []
+
+
+def test_plain_names_over_plain_http_pass(settings):
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME = "sessionid", "csrftoken"
+    assert checks_host.check_cookie_prefix() == []
+
+
+def test_w006_secure_cookie_without_the_host_prefix(settings):
+    secure_cookies(settings, session="sessionid")
+    messages = checks_host.check_cookie_prefix()
+    assert ids(messages) == ["sessions_core.W006"]
+    assert "SESSION_COOKIE_NAME" in messages[0].msg
+    assert "__Host-sessionid" in messages[0].hint
+    secure_cookies(settings, csrf="csrftoken")
+    assert ids(checks_host.check_cookie_prefix()) == ["sessions_core.W006"]
+    settings.CSRF_USE_SESSIONS = True  # then there is no CSRF cookie at all
+    assert checks_host.check_cookie_prefix() == []
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("SESSION_COOKIE_DOMAIN", ".bank.example"),
+        ("CSRF_COOKIE_DOMAIN", "bank.example"),
+        ("SESSION_COOKIE_PATH", "/app/"),
+        ("SESSION_COOKIE_SECURE", False),
+    ],
+)
+def test_e018_host_prefix_that_browsers_would_drop(settings, setting, value):
+    secure_cookies(settings)
+    setattr(settings, setting, value)
+    messages = checks_host.check_cookie_prefix()
+    assert ids(messages) == ["sessions_core.E018"]
+    assert setting in messages[0].msg
+    assert setting.split("_COOKIE")[0] in messages[0].hint
+
+
+def test_bankdemo_e002_step_up_amount(settings):
+    from decimal import Decimal
+
+    from bankdemo.banking.checks import check_step_up_amount
+
+    assert check_step_up_amount() == []
+    for amount in (Decimal("-1"), 1000, "1000", Decimal("NaN")):
+        settings.BANKING_STEP_UP_AMOUNT = amount
+        assert ids(check_step_up_amount()) == ["bankdemo.E002"]
+    settings.BANKING_STEP_UP_AMOUNT = Decimal("0")  # every transfer is confirmed
+    assert check_step_up_amount() == []
+
+
 def test_e004_middleware_missing(settings):
     settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != MIDDLEWARE]
     assert ids(checks_host.check_middleware()) == ["sessions_core.E004"]

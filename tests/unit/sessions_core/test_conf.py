@@ -55,3 +55,51 @@ def test_raw_gives_the_value_as_written_for_the_checks():
     with override_settings(SESSIONS_CORE_IDLE_TIMEOUT="ten"):
         assert raw("IDLE_TIMEOUT") == "ten"
     assert raw("UNUSUAL_WINDOW_DAYS") == DEFAULTS["UNUSUAL_WINDOW_DAYS"]
+
+
+def reload_settings(monkeypatch, **env):
+    """bankdemo.settings as read under ``env``; the caller's module is restored."""
+    import importlib
+
+    import bankdemo.settings as project_settings
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    try:
+        reloaded = importlib.reload(project_settings)
+        return {name: getattr(reloaded, name) for name in dir(reloaded)}
+    finally:
+        for name in env:
+            monkeypatch.delenv(name)
+        importlib.reload(project_settings)
+
+
+def test_step_up_settings_come_from_the_environment(monkeypatch):
+    from decimal import Decimal
+
+    values = reload_settings(monkeypatch)
+    assert values["SESSIONS_CORE_STEP_UP_WINDOW"] == 300
+    assert values["BANKING_STEP_UP_AMOUNT"] == Decimal("1000")
+    values = reload_settings(
+        monkeypatch, SESSION_STEP_UP_WINDOW="60", SESSION_STEP_UP_AMOUNT="250.50"
+    )
+    assert values["SESSIONS_CORE_STEP_UP_WINDOW"] == 60
+    assert values["BANKING_STEP_UP_AMOUNT"] == Decimal("250.50")
+    with override_settings(SESSIONS_CORE_STEP_UP_WINDOW=60):
+        assert app_settings.STEP_UP_WINDOW == 60
+    assert app_settings.STEP_UP_WINDOW == 300
+
+
+def test_cookies_are_host_prefixed_when_debug_is_off(monkeypatch):
+    production = reload_settings(monkeypatch, DJANGO_DEBUG="0")
+    assert production["SESSION_COOKIE_NAME"] == "__Host-sessionid"
+    assert production["CSRF_COOKIE_NAME"] == "__Host-csrftoken"
+    assert production["SESSION_COOKIE_SECURE"] and production["CSRF_COOKIE_SECURE"]
+    # What browsers ask of the prefix: no Domain, Path=/ (Django's defaults).
+    assert "SESSION_COOKIE_DOMAIN" not in production
+    assert "CSRF_COOKIE_DOMAIN" not in production
+    assert "SESSION_COOKIE_PATH" not in production
+    # Plain HTTP (local development): browsers would refuse the prefix.
+    development = reload_settings(monkeypatch, DJANGO_DEBUG="1")
+    assert development["SESSION_COOKIE_NAME"] == "sessionid"
+    assert development["CSRF_COOKIE_NAME"] == "csrftoken"

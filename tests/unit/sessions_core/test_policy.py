@@ -185,3 +185,20 @@ def test_verdict_carries_the_key_deadline_during_a_grace():
     verdict = judge(since_sign_in=10, since_activity=0, key_retired_at=T0 + 40)
     assert verdict.key_expires_in == 30
     assert judge(since_sign_in=10, since_activity=0).key_expires_in is None
+
+
+@pytest.mark.parametrize(
+    ("since", "fresh"),
+    [
+        (None, False),  # never confirmed (signing in is not a confirmation)
+        (0, True),
+        (299.9, True),
+        (300, False),  # a window ends at its deadline exactly
+        (301, False),
+        (-policy.STEP_UP_CLOCK_SKEW, True),  # another process a little ahead
+        (-policy.STEP_UP_CLOCK_SKEW - 0.1, False),  # a stamp from the future
+    ],
+)
+def test_step_up_fresh_boundaries(since, fresh):
+    confirmed_at = None if since is None else T0 - since
+    assert policy.step_up_fresh(confirmed_at=confirmed_at, now=T0, window=300) is fresh
