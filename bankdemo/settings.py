@@ -77,6 +77,8 @@ MIDDLEWARE = [
     # Django's, but a session that ended mid-request or a store that is down gets
     # its own answer (the reason, or the outage page), not a 400 or a 500.
     "sessions_core.middleware.SessionMiddleware",
+    # The language from the switcher's cookie, else the browser's Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -226,6 +228,9 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Internationalisation and static files ---------------------------------------
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [("en-gb", "English"), ("de", "Deutsch")]
+# The project's own words (templates/, bankdemo/); sessions_core has its own.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -11,12 +11,11 @@ from enum import StrEnum
 
 from .reasons import EndReason
 
-# Activity is written at most once per window: 1/20 of the idle limit, at most 60 s
-# (and at most a quarter of the quiet time before the warning).
+# Activity is written at most once per window (1/20 of the idle limit, at most 60 s);
+# a tab reports input at most every 60 s, at most 4 times a second. Each is at most
+# a quarter (SHARE) of the quiet time before the warning: see activity_every().
 ACTIVITY_WINDOW_FRACTION = 20
 ACTIVITY_WINDOW_MAX = 60.0
-# A tab reports real input at most once per quarter of the quiet time before the
-# warning, at most every 60 s and never more than 4 times a second.
 ACTIVITY_REPORT_SHARE = 4
 ACTIVITY_REPORT_MAX = 60.0
 ACTIVITY_REPORT_MIN = 0.25
@@ -25,8 +24,7 @@ WARNING_SLACK = 0.05
 # A session active this recently may be in the middle of a request (a sign-in or a
 # key change not saved yet): the sweep judges its stored copy only after this long.
 SWEEP_SETTLE = 60.0
-# A confirmation stamped this much ahead of "now" still counts: another server
-# process may run a little ahead. Any later stamp is not trusted at all.
+# A confirmation stamped up to this far ahead of "now" (another process's clock) counts.
 STEP_UP_CLOCK_SKEW = 5.0
 
 
@@ -130,32 +128,23 @@ def judge(
         )
         if deadline is not None and deadline <= now
     ]
-    if passed:
-        reason = min(passed, key=lambda item: item[0])[1]
-        return Verdict(
-            at=now,
-            limits=limits,
-            state=State.EXPIRED,
-            reason=reason,
-            idle_expires_in=max(idle_left, 0.0),
-            absolute_expires_in=max(absolute_left, 0.0),
-            warning_lead=limits.warning_lead,
-            kind=kind,
-            expires_in=0.0,
-            warn_in=0.0,
-        )
-    warn_in = max(expires_in - limits.warning_lead, 0.0)
+    expired = bool(passed)
+    warn_in = 0.0 if expired else max(expires_in - limits.warning_lead, 0.0)
     return Verdict(
         at=now,
         limits=limits,
-        key_expires_in=None if key_retired_at is None else key_retired_at - now,
-        state=State.WARN if warn_in == 0.0 else State.ACTIVE,
-        reason=None,
-        idle_expires_in=idle_left,
-        absolute_expires_in=absolute_left,
+        key_expires_in=(
+            None if expired or key_retired_at is None else key_retired_at - now
+        ),
+        state=(
+            State.EXPIRED if expired else State.WARN if warn_in == 0.0 else State.ACTIVE
+        ),
+        reason=min(passed, key=lambda item: item[0])[1] if expired else None,
+        idle_expires_in=max(idle_left, 0.0) if expired else idle_left,
+        absolute_expires_in=max(absolute_left, 0.0) if expired else absolute_left,
         warning_lead=limits.warning_lead,
         kind=kind,
-        expires_in=expires_in,
+        expires_in=0.0 if expired else expires_in,
         warn_in=warn_in,
     )
 
@@ -172,9 +161,7 @@ def quiet_time(limits: Limits) -> float:
 
 
 def activity_window(limits: Limits) -> float:
-    """Seconds within which a second activity write is skipped: 1/20 of the idle
-    limit, at most 60 s, and at most a quarter of the quiet time before the
-    warning (see ``activity_every``)."""
+    """Seconds within which a second activity write is skipped."""
     return min(
         limits.idle / ACTIVITY_WINDOW_FRACTION,
         ACTIVITY_WINDOW_MAX,

@@ -46,7 +46,7 @@ def test_the_absolute_warning_says_when_and_offers_no_stay(serve, context, demo)
     expect(box).to_contain_text(" seconds)")
     shown = box.locator("[data-session-ends-at]").inner_text()
     ends = page.evaluate(
-        "s => new Date(s * 1000).toLocaleTimeString([], "
+        "s => new Date(s * 1000).toLocaleTimeString(document.documentElement.lang, "
         "{hour: '2-digit', minute: '2-digit'})",
         signed_in + 12,
     )

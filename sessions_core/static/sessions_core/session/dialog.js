@@ -17,6 +17,8 @@
  * browser's wall clock and time zone.
  */
 
+import { gettext, interpolate, ngettext } from "./words.js";
+
 // Screen readers hear the time left at these marks (seconds), once each.
 const ANNOUNCE_AT = [60, 30, 10];
 
@@ -31,8 +33,12 @@ function formatClock(seconds) {
   return m + ":" + (r < 10 ? "0" : "") + r;
 }
 
-function plural(n, one, many) {
-  return n + " " + (n === 1 ? one : many);
+function minutesWords(n) {
+  return interpolate(ngettext("%(n)s minute", "%(n)s minutes", n), { n: n });
+}
+
+function secondsWords(n) {
+  return interpolate(ngettext("%(n)s second", "%(n)s seconds", n), { n: n });
 }
 
 /** "1 minute 10 seconds", "2 minutes", "45 seconds": exact, never rounded up. */
@@ -40,15 +46,15 @@ export function inWords(seconds) {
   const s = Math.max(0, Math.ceil(seconds));
   const m = Math.floor(s / 60);
   const r = s % 60;
-  if (m === 0) return plural(r, "second", "seconds");
-  if (r === 0) return plural(m, "minute", "minutes");
-  return plural(m, "minute", "minutes") + " " + plural(r, "second", "seconds");
+  if (m === 0) return secondsWords(r);
+  if (r === 0) return minutesWords(m);
+  return minutesWords(m) + " " + secondsWords(r);
 }
 
 /** The wall-clock time `seconds` from now, in the browser's own zone. */
 function clockTimeIn(seconds) {
   const at = new Date(Date.now() + seconds * 1000);
-  return at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return at.toLocaleTimeString(document.documentElement.lang || [], { hour: "2-digit", minute: "2-digit" });
 }
 
 /**
@@ -98,7 +104,7 @@ export function createDialog(root, { onStay, onSignOut, onRestart }) {
     ANNOUNCE_AT.forEach(function (mark) {
       if (left <= mark && left > mark - 2 && !announced[mark]) {
         announced[mark] = true;
-        announce("You will be signed out in " + inWords(mark) + ".");
+        announce(interpolate(gettext("You will be signed out in %(time)s."), { time: inWords(mark) }));
       }
     });
   }
@@ -121,9 +127,10 @@ export function createDialog(root, { onStay, onSignOut, onRestart }) {
     returnFocus = document.activeElement;
     root.hidden = false;
     render();
+    const time = { time: inWords(secondsLeft()) };
     announce(kind === "idle"
-      ? "You will be signed out in " + inWords(secondsLeft()) + ". Choose Stay signed in to continue."
-      : "This session ends in " + inWords(secondsLeft()) + ".");
+      ? interpolate(gettext("You will be signed out in %(time)s. Choose Stay signed in to continue."), time)
+      : interpolate(gettext("This session ends in %(time)s."), time));
     buttons()[0].focus();
   }
 
