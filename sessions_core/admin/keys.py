@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from sessions_core import rotation, selectors
 from sessions_core.models import KeyVersion, SessionRecord
 
-from .common import ReadOnlyAdmin
+from .common import ROTATE_KEYS, ReadOnlyAdmin, may, view_permission
 
 
 class RotateForm(forms.Form):
@@ -36,6 +36,15 @@ class KeyVersionAdmin(ReadOnlyAdmin):
         "purge_progress",
     ]
 
+    def has_view_permission(self, request, obj=None):
+        # Those who may rotate may see what rotating did.
+        return may(
+            request, view_permission(self.opts)
+        ) or self.has_rotate_keys_permission(request)
+
+    def has_rotate_keys_permission(self, request) -> bool:
+        return may(request, ROTATE_KEYS)
+
     @admin.display(description=_("purge"))
     def purge_progress(self, version):
         if not version.purge_total:
@@ -57,11 +66,15 @@ class KeyVersionAdmin(ReadOnlyAdmin):
         ]
 
     def changelist_view(self, request, extra_context=None):
-        extra = {"rotate_url": reverse("admin:sessions_core_keyversion_rotate")}
+        extra = {
+            "rotate_url": reverse("admin:sessions_core_keyversion_rotate"),
+            "may_rotate": self.has_rotate_keys_permission(request),
+        }
         return super().changelist_view(request, {**(extra_context or {}), **extra})
 
     def rotate_view(self, request):
-        if not request.user.is_superuser:
+        # admin_view checks is_staff only: a view of our own checks the rest.
+        if not self.has_rotate_keys_permission(request):
             raise PermissionDenied
         form = RotateForm(request.POST or None)
         if request.method == "POST" and form.is_valid():

@@ -10,18 +10,20 @@ from django.utils.translation import gettext_lazy as _
 
 from sessions_core import services
 
-from .common import _force_sign_out
+from .common import EndSessionPermissionMixin, SafeSelectionMixin, _force_sign_out
 
 User = get_user_model()
 
 
-class ForceSignOutAllMixin:
+class ForceSignOutAllMixin(EndSessionPermissionMixin, SafeSelectionMixin):
     """ "Force sign-out of all sessions" for a user admin. A host with its own
     UserAdmin mixes it in: ``class MyUserAdmin(ForceSignOutAllMixin, UserAdmin)``."""
 
     actions = ["force_sign_out_all"]
 
-    @admin.action(description=_("Force sign-out of all sessions"))
+    @admin.action(
+        description=_("Force sign-out of all sessions"), permissions=["end_session"]
+    )
     def force_sign_out_all(self, request, queryset):
         return _force_sign_out(
             self,

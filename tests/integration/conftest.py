@@ -44,6 +44,7 @@ def sign_in_as(demo):
         "alice": "demo-alice-2026",
         "bob": "demo-bob-2026",
         "admin": "demo-admin-2026",
+        "operator": "demo-operator-2026",
     }
 
     def _sign_in(username: str = "alice", **extra) -> Client:
