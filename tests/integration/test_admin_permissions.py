@@ -68,6 +68,7 @@ def urls_of(record, event, alice) -> list[str]:
         f"{KEYS}rotate/",
         EVENTS,
         f"{EVENTS}{event.pk}/change/",
+        f"{EVENTS}export/",
         f"{USERS}{alice.pk}/change/",
     ]
 
@@ -192,6 +193,7 @@ def test_the_operator_sees_sessions_and_the_log_but_not_the_keys(
         f"{SESSIONS}{record.pk}/change/",
         f"{SESSIONS}unusual/",
         EVENTS,
+        f"{EVENTS}export/",
     ):
         assert operator.get(url).status_code == 200, url
     for url in (KEYS, f"{KEYS}rotate/", USERS):
