@@ -70,6 +70,7 @@ def urls_of(record, event, alice) -> list[str]:
         f"{EVENTS}{event.pk}/change/",
         f"{EVENTS}export/",
         f"{USERS}{alice.pk}/change/",
+        f"{USERS}{alice.pk}/sessions/{record.pk}/sign-out/",
     ]
 
 
@@ -119,6 +120,9 @@ def forged_posts(record, alice):
             "_selected_action": [alice.pk],
         },
     )
+    yield USERS, {"action": "unlock_sign_in", "_selected_action": [alice.pk]}
+    yield f"{USERS}{alice.pk}/sessions/{record.pk}/sign-out/", {}
+    yield f"{USERS}{alice.pk}/sessions/999999/sign-out/", {}
     yield f"{KEYS}rotate/", {"grace": "0"}
     yield EVENTS, {"action": "delete_selected", "post": "yes", "_selected_action": [1]}
     yield f"{EVENTS}add/", {"kind": "end", "username": "forged"}
