@@ -297,3 +297,17 @@ def test_an_unknown_session_id_ends_nothing(engine, sign_in_as, alice_signed_in)
     done = admin.post(SESSIONS, data, follow=True)
     assert b"Signed out 0 sessions." in done.content
     assert client.get("/").status_code == 200
+
+
+def test_key_versions_can_be_seen_with_view_keyversion_but_rotating_needs_rotate_keys(
+    demo,
+):
+    watcher = staff_with("view_keyversion", name="watcher")
+    listing = watcher.get(KEYS)
+    assert listing.status_code == 200 and b"Rotate session keys" not in listing.content
+    assert watcher.get(f"{KEYS}rotate/").status_code == 403
+    assert watcher.post(f"{KEYS}rotate/", {"grace": "0"}).status_code == 403
+    rotator = staff_with("rotate_keys", name="rotator")
+    assert b"Rotate session keys" in rotator.get(KEYS).content
+    assert rotator.get(f"{KEYS}rotate/").status_code == 200
+    assert KeyVersion.objects.count() == 1
