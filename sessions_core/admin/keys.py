@@ -39,9 +39,9 @@ class KeyVersionAdmin(ReadOnlyAdmin):
 
     def has_view_permission(self, request, obj=None):
         # Those who may rotate may see what rotating did.
-        return may(
-            request, view_permission(self.opts)
-        ) or self.has_rotate_keys_permission(request)
+        if self.has_rotate_keys_permission(request):
+            return True
+        return may(request, view_permission(self.opts))
 
     def has_rotate_keys_permission(self, request) -> bool:
         return may(request, ROTATE_KEYS)

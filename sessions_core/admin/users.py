@@ -50,8 +50,15 @@ class UserSessionsInline(admin.TabularInline):
     extra = 0
     can_delete = False
     verbose_name_plural = _("live sessions")
-    shown = ["short_digest", "device", "ip", "signed_in_at", "last_active_at"]
-    fields = readonly_fields = [*shown, "key_version", "state"]
+    fields = readonly_fields = [
+        "short_digest",
+        "device",
+        "ip",
+        "signed_in_at",
+        "last_active_at",
+        "key_version",
+        "state",
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).live().select_related("user")

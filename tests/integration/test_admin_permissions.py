@@ -250,6 +250,11 @@ def test_the_superuser_sees_everything_and_the_log_stays_read_only(
     assert admin.post(f"{EVENTS}{event.pk}/delete/", {"post": "yes"}).status_code == 403
     page = admin.get(f"{EVENTS}{event.pk}/change/")
     assert b'name="_save"' not in page.content
+    change = {"kind": "end", "username": "forged", "detail": "rewritten"}
+    assert admin.post(f"{EVENTS}{event.pk}/change/", change).status_code == 403
+    assert admin.post(f"{EVENTS}add/", change).status_code == 403
+    event.refresh_from_db()
+    assert event.username != "forged" and event.detail != "rewritten"
     forged = {
         "action": "delete_selected",
         "post": "yes",
