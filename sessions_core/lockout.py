@@ -1,9 +1,13 @@
-"""The page a locked-out sign-in gets from django-axes: not an expiry."""
+"""django-axes' lockout: the page a locked-out sign-in gets (not an expiry), and
+lifting a lock from the admin."""
 
 from __future__ import annotations
 
 from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import render
+
+from .models import SessionEvent
+from .services import log_event
 
 
 def lockout_response(request, original_response=None, credentials=None):
@@ -18,3 +22,21 @@ def lockout_response(request, original_response=None, credentials=None):
         {"form": AuthenticationForm(request), "locked": True},
         status=403,
     )
+
+
+def unlock(*, user, by) -> int:
+    """Forget django-axes' failed sign-ins of ``user``'s username, which lifts a
+    lock; log it as done ``by`` that administrator. Returns how many of axes'
+    records went (0: there was nothing to lift, and nothing is logged)."""
+    # Imported here: only a host that uses django-axes offers this.
+    from axes.utils import reset
+
+    cleared = reset(username=user.get_username())
+    if cleared:
+        log_event(
+            kind=SessionEvent.Kind.UNLOCK,
+            user=user,
+            by=by,
+            detail="failed sign-ins forgotten",
+        )
+    return cleared

@@ -5,15 +5,26 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.contrib.auth.signals import (
+    user_logged_in,
+    user_logged_out,
+    user_login_failed,
+)
 from django.db.models.signals import pre_delete, pre_save
 from django.dispatch import receiver
 
 from . import services, store
-from .models import SessionRecord
+from .conf import app_settings
+from .models import SessionEvent, SessionRecord
 from .reasons import EndReason
+from .request_info import client_ip
 from .sessiondata import RECORD_KEY
+
+# What a "confirm it's you" page puts in user_login_failed's credentials, so that a
+# wrong password there is told apart from a failed sign-in.
+CONFIRM_PURPOSE = "confirm"
 
 
 @dataclass
@@ -98,3 +109,49 @@ def _end_on_delete(sender, instance, **kwargs):
     services.end_other_sessions(
         user=instance, keep_record_id=None, reason=EndReason.ADMIN
     )
+
+
+def _attempt(request, username: str):
+    """The user an attempt named (None if no such user), and where it came from."""
+    user = (
+        User._default_manager.filter(**{User.USERNAME_FIELD: username}).first()
+        if username
+        else None
+    )
+    ip = client_ip(request, app_settings.TRUSTED_PROXIES) if request else None
+    return user, ip
+
+
+@receiver(user_login_failed, dispatch_uid="sessions_core.login_failed")
+def _log_failed_sign_in(sender, credentials, request=None, **kwargs):
+    """Log a wrong password: at sign-in, or at a confirmation (its ``purpose``)."""
+    username = str(
+        credentials.get(User.USERNAME_FIELD) or credentials.get("username") or ""
+    )[:150]
+    kind = (
+        SessionEvent.Kind.CONFIRM_FAILED
+        if credentials.get("purpose") == CONFIRM_PURPOSE
+        else SessionEvent.Kind.SIGNIN_FAILED
+    )
+    user, ip = _attempt(request, username)
+    services.log_event(kind=kind, user=user, username=username, ip=ip)
+
+
+def _log_lockout(sender, request=None, username=None, **kwargs):
+    """Log django-axes' lock: sent when it locks, and at each attempt while locked."""
+    username = str(username or "")[:150]
+    user, ip = _attempt(request, username)
+    failures = getattr(request, "axes_failures_since_start", None)
+    services.log_event(
+        kind=SessionEvent.Kind.LOCKED,
+        user=user,
+        username=username,
+        ip=ip,
+        detail=f"{failures} failed attempts" if failures else "",
+    )
+
+
+if apps.is_installed("axes"):
+    from axes.signals import user_locked_out
+
+    user_locked_out.connect(_log_lockout, dispatch_uid="sessions_core.locked_out")

@@ -10,12 +10,15 @@ from __future__ import annotations
 import logging
 import time
 
+from django.contrib import auth
 from django.db import transaction
+from django.http import HttpRequest
 
 from . import keyring, notify, policy, selectors, store
 from .models import KeyVersion, SessionEvent, SessionRecord
 from .reasons import EndReason
-from .services import log_event, to_datetime
+from .services import end_current, log_event, to_datetime
+from .sessiondata import RECORD_KEY
 from .signals import session_ended
 
 logger = logging.getLogger(__name__)
@@ -56,6 +59,32 @@ def rotate_keys(*, grace: float = 0, by=None) -> KeyVersion:
         )
     keyring.invalidate()
     return new
+
+
+def renew_session(*, request: HttpRequest) -> None:
+    """After a rotation, give the request's user a new session of the new version.
+
+    For the administrator who rotated, so that the page after it can say what
+    happened instead of a sign-in page. Their old session ends like every other
+    one (``key_rotated``, recorded and told to its tabs): re-stamping it with the
+    new version instead would carry its key, a bearer token that existed before
+    the rotation, over the rotation, and rotating is how a stolen key is made
+    worthless. The new session is a sign-in under a new key, made in this
+    request from one that was judged live at its start, before the response.
+    Call it after ``rotate_keys``, which made the new version current here.
+    """
+    # A plain object, not the request's lazy one, which logout() replaces.
+    user = auth.get_user_model().objects.get(pk=request.user.pk)
+    backend = request.session.get(auth.BACKEND_SESSION_KEY)
+    record_id = request.session.get(RECORD_KEY)
+    if record_id is not None:
+        # Idempotent: the purge or another tab may have ended it already.
+        end_current(
+            request=request, record_id=int(record_id), reason=EndReason.KEY_ROTATED
+        )
+    else:
+        auth.logout(request)
+    auth.login(request, user, backend=backend)
 
 
 def _after_rotation(*, current: int, retire: float, grace: float) -> None:

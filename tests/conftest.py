@@ -20,12 +20,14 @@ def require(what: str, why: str) -> None:
 
 @pytest.fixture
 def demo(db):
-    """The seeded demo bank: alice, bob and admin."""
+    """The seeded demo bank: alice, bob, admin and operator."""
     seed()
     from django.contrib.auth import get_user_model
 
     users = get_user_model().objects
-    return {name: users.get(username=name) for name in ("alice", "bob", "admin")}
+    return {
+        name: users.get(username=name) for name in ("alice", "bob", "admin", "operator")
+    }
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
 
@@ -52,6 +53,11 @@ CUSTOMERS = (
     ),
 )
 ADMIN = ("admin", "demo-admin-2026")
+# Staff who may see sessions and the audit log and force sign-outs, but not rotate
+# keys (shared/DESIGN.md, Roles): the second role to try in /admin/.
+OPERATOR = ("operator", "demo-operator-2026")
+OPERATORS_GROUP = "Session operators"
+OPERATOR_PERMISSIONS = ("view_sessionrecord", "view_sessionevent", "end_session")
 MONTHS = 4
 SHOPS = ("Fresh Market", "Corner Grocer", "Saver Foods")
 CARD_SPENDS = (
@@ -146,6 +152,21 @@ def _fill(account: Account, opening: Decimal, rows) -> None:
     account.save(update_fields=["balance"])
 
 
+def _ensure_operator() -> None:
+    group, _ = Group.objects.get_or_create(name=OPERATORS_GROUP)
+    group.permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="sessions_core",
+            codename__in=OPERATOR_PERMISSIONS,
+        )
+    )
+    operator = _ensure_user(OPERATOR[0], OPERATOR[1], is_staff=True)
+    if not operator.is_staff or operator.is_superuser:
+        operator.is_staff, operator.is_superuser = True, False
+        operator.save()
+    operator.groups.add(group)
+
+
 @transaction.atomic
 def seed() -> list[str]:
     """Create the demo users and accounts that are missing; return what was made."""
@@ -154,6 +175,7 @@ def seed() -> list[str]:
     if not admin_user.is_superuser:
         admin_user.is_staff = admin_user.is_superuser = True
         admin_user.save()
+    _ensure_operator()
     start = (timezone.now() - timedelta(days=30 * MONTHS)).replace(
         minute=0, second=0, microsecond=0
     )

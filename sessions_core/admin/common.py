@@ -1,14 +1,29 @@
-"""What the session admin pages share: read-only pages, a state filter, and the
-confirmation page of a force sign-out."""
+"""What the session admin pages share: permissions, read-only pages, a state
+filter, refusing malformed selections, and the confirmation of a force sign-out."""
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+# The app's own permissions (migration 0006): ending a session and rotating keys
+# are rights of their own, apart from Django's view/add/change/delete.
+END_SESSION = "sessions_core.end_session"
+ROTATE_KEYS = "sessions_core.rotate_keys"
+
+
+def may(request, permission: str) -> bool:
+    """Whether the signed-in user holds ``permission`` (superusers hold them all)."""
+    user = request.user
+    return user.is_active and user.is_staff and user.has_perm(permission)
+
+
+def view_permission(opts) -> str:
+    return f"{opts.app_label}.view_{opts.model_name}"
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -26,7 +41,56 @@ class StateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class EndSessionPermissionMixin:
+    """What ``@admin.action(permissions=["end_session"])`` asks."""
+
+    def has_end_session_permission(self, request, obj=None) -> bool:
+        return may(request, END_SESSION)
+
+
+class SafeSelectionMixin:
+    """Refuse a forged action: one this user may not run (403), or ids that are
+    not ids (a message).
+
+    Django ignores a POST naming an action the user does not have when they have
+    none (the list is shown again, silently), says "No action selected" when they
+    have others, and its ``response_action`` filters ``pk__in`` with whatever was
+    posted, so a forged "abc" is a 500 there.
+    """
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "POST":
+            allowed = self.get_actions(request)
+            named = [name for name in request.POST.getlist("action") if name]
+            if any(name not in allowed for name in named):
+                raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
+    def response_action(self, request, queryset):
+        pk = self.model._meta.pk
+        try:
+            for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+                # The validators too: an id past the column's range is an
+                # OverflowError in the query, not an empty result.
+                pk.run_validators(pk.to_python(value))
+        except ValidationError:
+            self.message_user(
+                request,
+                _("Those are not ids of this list: nothing was done."),
+                messages.ERROR,
+            )
+            return None
+        return super().response_action(request, queryset)
+
+
+class ReadOnlyAdmin(SafeSelectionMixin, admin.ModelAdmin):
+    """Nobody adds, changes or deletes here, superusers included; viewing needs
+    the model's own view permission (not Django's "change implies view": there is
+    nothing to change)."""
+
+    def has_view_permission(self, request, obj=None):
+        return may(request, view_permission(self.opts))
+
     def has_add_permission(self, request):
         return False
 
@@ -38,8 +102,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 def _force_sign_out(modeladmin, request, shown, *, action, title, question, end):
-    """Ask first, the way Django's delete action does; then call ``end(by=...)``."""
-    if not request.user.is_staff:
+    """Ask first, the way Django's delete action does; then call ``end(by=...)``.
+
+    The permission is checked here again, not only where Django lists the
+    actions: the confirmation is a second POST, and this must hold however it
+    is forged.
+    """
+    if not modeladmin.has_end_session_permission(request):
         raise PermissionDenied
     if request.POST.get("confirmed") != "yes":
         context = {

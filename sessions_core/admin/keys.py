@@ -9,11 +9,12 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from sessions_core import rotation, selectors
 from sessions_core.models import KeyVersion, SessionRecord
 
-from .common import ReadOnlyAdmin
+from .common import ROTATE_KEYS, ReadOnlyAdmin, may, view_permission
 
 
 class RotateForm(forms.Form):
@@ -36,6 +37,15 @@ class KeyVersionAdmin(ReadOnlyAdmin):
         "purge_progress",
     ]
 
+    def has_view_permission(self, request, obj=None):
+        # Those who may rotate may see what rotating did.
+        if self.has_rotate_keys_permission(request):
+            return True
+        return may(request, view_permission(self.opts))
+
+    def has_rotate_keys_permission(self, request) -> bool:
+        return may(request, ROTATE_KEYS)
+
     @admin.display(description=_("purge"))
     def purge_progress(self, version):
         if not version.purge_total:
@@ -57,23 +67,26 @@ class KeyVersionAdmin(ReadOnlyAdmin):
         ]
 
     def changelist_view(self, request, extra_context=None):
-        extra = {"rotate_url": reverse("admin:sessions_core_keyversion_rotate")}
+        extra = {
+            "rotate_url": reverse("admin:sessions_core_keyversion_rotate"),
+            "may_rotate": self.has_rotate_keys_permission(request),
+        }
         return super().changelist_view(request, {**(extra_context or {}), **extra})
 
     def rotate_view(self, request):
-        if not request.user.is_superuser:
+        # admin_view checks is_staff only: a view of our own checks the rest.
+        if not self.has_rotate_keys_permission(request):
             raise PermissionDenied
         form = RotateForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            version = rotation.rotate_keys(
-                grace=form.cleaned_data["grace"], by=request.user
-            )
-            self.message_user(
-                request,
-                _("Key version v%(v)s is current; older sessions are being purged.")
-                % {"v": version.version},
-                messages.SUCCESS,
-            )
+            grace = form.cleaned_data["grace"]
+            version = rotation.rotate_keys(grace=grace, by=request.user)
+            # Decision (issue 11): the rotating administrator is signed in again
+            # under the new version rather than sent to a sign-in page that says
+            # only "server keys rotated"; see rotation.renew_session for why a new
+            # session, not the old one re-stamped.
+            rotation.renew_session(request=request)
+            self.message_user(request, self._rotated(version, grace), messages.SUCCESS)
             return redirect("admin:sessions_core_keyversion_changelist")
         context = {
             **self.admin_site.each_context(request),
@@ -83,3 +96,25 @@ class KeyVersionAdmin(ReadOnlyAdmin):
             "live": SessionRecord.objects.live().count(),
         }
         return TemplateResponse(request, "admin/sessions_core/rotate.html", context)
+
+    def _rotated(self, version: KeyVersion, grace: int) -> str:
+        count, words = version.purge_total, {"v": version.version, "grace": grace}
+        if grace:
+            text = ngettext(
+                "Rotated session keys to v%(v)s: %(count)s session ends in "
+                "%(grace)s seconds.",
+                "Rotated session keys to v%(v)s: %(count)s sessions end in "
+                "%(grace)s seconds.",
+                count,
+            )
+        else:
+            text = ngettext(
+                "Rotated session keys to v%(v)s: %(count)s session ended.",
+                "Rotated session keys to v%(v)s: %(count)s sessions ended.",
+                count,
+            )
+        renewed = _(
+            "Yours was one of them: you are signed in again, with a new session "
+            "under the new key."
+        )
+        return f"{text % {**words, 'count': count}} {renewed}"

@@ -1,22 +1,28 @@
-"""Sessions: the list, force sign-out, and the unusual-endings report; the audit log."""
+"""Sessions: the list, force sign-out, and the unusual-endings report."""
 
 from __future__ import annotations
 
 import time
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from sessions_core import reports, selectors, services
-from sessions_core.models import SessionEvent, SessionRecord
+from sessions_core.models import SessionRecord
 
-from .common import ReadOnlyAdmin, StateFilter, _force_sign_out
+from .common import (
+    EndSessionPermissionMixin,
+    ReadOnlyAdmin,
+    StateFilter,
+    _force_sign_out,
+)
 
 
 @admin.register(SessionRecord)
-class SessionRecordAdmin(ReadOnlyAdmin):
+class SessionRecordAdmin(EndSessionPermissionMixin, ReadOnlyAdmin):
     list_display = [
         "user",
         "device",
@@ -36,9 +42,21 @@ class SessionRecordAdmin(ReadOnlyAdmin):
     list_select_related = ["user", "ended_by"]
     actions = ["force_sign_out"]
     date_hierarchy = "signed_in_at"
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
+    # Named by a digest prefix: the whole digest is not shown either.
+    fields = readonly_fields = [
+        "user",
+        "short_digest",
+        "device",
+        "user_agent",
+        "ip",
+        "signed_in_at",
+        "last_active_at",
+        "key_version",
+        "state",
+        "ended_at",
+        "end_reason",
+        "ended_by",
+    ]
 
     def get_urls(self):
         return [
@@ -78,7 +96,10 @@ class SessionRecordAdmin(ReadOnlyAdmin):
     def absolute_deadline(self, record):
         return self._deadline(record, "absolute_deadline")
 
-    @admin.action(description=_("Force sign-out of selected sessions"))
+    @admin.action(
+        description=_("Force sign-out of selected sessions"),
+        permissions=["end_session"],
+    )
     def force_sign_out(self, request, queryset):
         return _force_sign_out(
             self,
@@ -93,6 +114,9 @@ class SessionRecordAdmin(ReadOnlyAdmin):
         )
 
     def unusual_view(self, request):
+        # admin_view checks is_staff only: a view of our own checks the rest.
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         context = {
             **self.admin_site.each_context(request),
             "title": _("Users whose sessions end unusually"),
@@ -100,16 +124,3 @@ class SessionRecordAdmin(ReadOnlyAdmin):
             "rows": reports.unusual_session_patterns(),
         }
         return TemplateResponse(request, "admin/sessions_core/unusual.html", context)
-
-
-@admin.register(SessionEvent)
-class SessionEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "kind", "username", "reason", "by", "ip", "detail"]
-    list_filter = ["kind", "reason"]
-    search_fields = ["username", "by__username"]
-    list_select_related = ["by"]
-    date_hierarchy = "at"
-    exclude = ["record"]
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff

@@ -20,11 +20,16 @@ def log_event(
     by=None,
     ip: str | None = None,
     detail: str = "",
+    username: str | None = None,
 ) -> None:
+    """Write one audit line. ``username`` defaults to the user's; give it for an
+    attempt whose name matches no user (a failed sign-in)."""
+    if username is None:
+        username = getattr(user, "get_username", lambda: "")()
     SessionEvent.objects.create(
         kind=kind,
         user=user,
-        username=getattr(user, "get_username", lambda: "")(),
+        username=username[:150],
         record=record,
         reason=reason,
         by=by,

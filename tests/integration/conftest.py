@@ -36,6 +36,7 @@ PASSWORDS = {
     "alice": "demo-alice-2026",
     "bob": "demo-bob-2026",
     "admin": "demo-admin-2026",
+    "operator": "demo-operator-2026",
 }
 
 

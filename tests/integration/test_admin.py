@@ -40,7 +40,13 @@ def test_session_list_shows_sessions_but_never_a_whole_key(
     record = SessionRecord.objects.get(user__username="alice")
     detail = admin_client.get(f"{SESSIONS}{record.pk}/change/").content.decode()
     assert key not in detail
-    assert record.key_digest[:10] in text
+    assert record.key_digest[:10] in text and record.key_digest[:10] in detail
+    # Nor the whole digest: pages name a session by its prefix alone.
+    assert record.key_digest not in text and record.key_digest not in detail
+    event = SessionEvent.objects.filter(record=record).first()
+    shown = admin_client.get(f"/admin/sessions_core/sessionevent/{event.pk}/change/")
+    assert record.key_digest[:10] in shown.content.decode()
+    assert record.key_digest not in shown.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -118,7 +118,9 @@ def test_a_restart_signs_no_one_out(engine, sign_in_as):
     assert again.get("/").status_code == 200
 
 
-def test_admin_rotation_asks_for_a_grace_and_is_for_superusers_only(demo, sign_in_as):
+def test_admin_rotation_asks_for_a_grace_and_needs_rotate_keys(
+    engine, demo, sign_in_as
+):
     alice = sign_in_as("alice")
     staff = demo["bob"]
     staff.is_staff = True
@@ -127,21 +129,80 @@ def test_admin_rotation_asks_for_a_grace_and_is_for_superusers_only(demo, sign_i
     staff_client.force_login(staff)
     url = "/admin/sessions_core/keyversion/rotate/"
     assert staff_client.post(url, {"grace": "0"}).status_code == 403
-    admin = Client()
-    admin.force_login(demo["admin"])
-    assert b"Grace (seconds)" in admin.get(url).content
+    admin = sign_in_as("admin")
+    old_key = admin.cookies["sessionid"].value
+    page = admin.get(url).content.decode()
+    assert "Grace (seconds)" in page
+    assert "Every signed-in session ends: 3 sessions now, yours included." in page
     assert (
         admin.post(url, {"grace": "-5"}).status_code == 200
     )  # form error, no rotation
     assert KeyVersion.objects.count() == 1
-    assert admin.post(url, {"grace": "0"}).status_code == 302
+    done = admin.post(url, {"grace": "0"}, follow=True)
     assert KeyVersion.objects.count() == 2
     assert_ended(alice, "key_rotated")
-    # The admin's own session was of the old version too: rotation spares no one.
-    assert_ended(admin, "key_rotated", path="/admin/sessions_core/keyversion/")
-    admin.force_login(demo["admin"])
-    listing = admin.get("/admin/sessions_core/keyversion/").content.decode()
-    assert "purged 2 of 3" in listing  # bob (staff) has not come back yet
+    # The rotating admin lands on the key versions, told what happened, still
+    # signed in: with a new session of the new version, not the old one carried.
+    assert done.redirect_chain == [("/admin/sessions_core/keyversion/", 302)]
+    text = done.content.decode()
+    assert "Rotated session keys to v2: 3 sessions ended." in text
+    assert "you are signed in again, with a new session" in text
+    assert "purged 1 of 3" in text  # the admin's own; alice has not come back yet
+    assert admin.cookies["sessionid"].value != old_key
+    mine = SessionRecord.objects.live().get(user=demo["admin"])
+    assert mine.key_version == 2
+    old = SessionRecord.objects.get(key_digest=store.digest_key(old_key))
+    assert old.end_reason == "key_rotated"
+    listing = admin.get("/admin/sessions_core/keyversion/")
+    assert "purged 2 of 3" in listing.content.decode()  # bob has not come back yet
+    stale = Client()
+    stale.cookies["sessionid"] = old_key
+    assert_ended(stale, "key_rotated", path="/admin/sessions_core/keyversion/")
+
+
+def test_admin_rotation_with_a_grace_says_when_they_end(engine, demo, sign_in_as):
+    alice = sign_in_as("alice")
+    admin = sign_in_as("admin")
+    url = "/admin/sessions_core/keyversion/rotate/"
+    done = admin.post(url, {"grace": "120"}, follow=True)
+    assert "Rotated session keys to v2: 2 sessions end in 120 seconds." in (
+        done.content.decode()
+    )
+    assert alice.get("/").status_code == 200  # within the grace
+    assert admin.get("/admin/").status_code == 200
+
+
+@pytest.mark.parametrize("first", ["purge", "another_tab"])
+def test_the_rotating_admin_stays_signed_in_whoever_ended_their_session_first(
+    engine, demo, sign_in_as, monkeypatch, first
+):
+    """Between the rotation's commit and the renewal, a Celery worker's purge or
+    the admin's own other tab may end the old session: the renewal still works."""
+    from sessions_core import services
+    from sessions_core.reasons import EndReason
+
+    admin = sign_in_as("admin")
+    old_key = admin.cookies["sessionid"].value
+    real_rotate = rotation.rotate_keys
+
+    def rotate_then_race(**kwargs):
+        version = real_rotate(**kwargs)
+        if first == "purge":
+            tasks.purge_retired_sessions.run()
+        else:
+            services.end_sessions(
+                records=SessionRecord.objects.live(), reason=EndReason.KEY_ROTATED
+            )
+        return version
+
+    monkeypatch.setattr(rotation, "rotate_keys", rotate_then_race)
+    done = admin.post("/admin/sessions_core/keyversion/rotate/", {"grace": "0"})
+    assert done.status_code == 302
+    assert admin.cookies["sessionid"].value != old_key
+    assert admin.get("/admin/sessions_core/keyversion/").status_code == 200
+    assert SessionRecord.objects.live().get().key_version == 2
+    old = SessionRecord.objects.get(key_digest=store.digest_key(old_key))
+    assert old.end_reason == "key_rotated"
 
 
 @pytest.fixture

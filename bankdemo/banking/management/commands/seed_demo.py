@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from bankdemo.banking.demo_data import ADMIN, CUSTOMERS, seed
+from bankdemo.banking.demo_data import ADMIN, CUSTOMERS, OPERATOR, seed
 
 
 class Command(BaseCommand):
@@ -16,4 +16,7 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already present; nothing to do.")
         for customer in CUSTOMERS:
             self.stdout.write(f"  customer {customer.username} / {customer.password}")
-        self.stdout.write(f"  staff    {ADMIN[0]} / {ADMIN[1]}")
+        self.stdout.write(f"  staff    {ADMIN[0]} / {ADMIN[1]} (superuser)")
+        self.stdout.write(
+            f"  staff    {OPERATOR[0]} / {OPERATOR[1]} (Session operators)"
+        )
