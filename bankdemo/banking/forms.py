@@ -4,48 +4,56 @@ import uuid
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .selectors import accounts_of
+
+OWN_ACCOUNT = gettext_lazy("Choose one of your own accounts.")
+OUT_OF_DATE = gettext_lazy(
+    "This form is out of date. Please check it and send it again."
+)
+PENCE = gettext_lazy("Use at most two decimal places (pence).")
 
 
 class TransferForm(forms.Form):
     source = forms.ModelChoiceField(
         queryset=None,
-        label="From",
+        label=gettext_lazy("From"),
         empty_label=None,
-        error_messages={"invalid_choice": "Choose one of your own accounts."},
+        error_messages={"invalid_choice": OWN_ACCOUNT},
     )
     target = forms.ModelChoiceField(
         queryset=None,
-        label="To",
+        label=gettext_lazy("To"),
         empty_label=None,
-        error_messages={"invalid_choice": "Choose one of your own accounts."},
+        error_messages={"invalid_choice": OWN_ACCOUNT},
     )
     amount = forms.DecimalField(
-        label="Amount (£)",
+        label=gettext_lazy("Amount (£)"),
         min_value=Decimal("0.01"),
         max_digits=12,
         decimal_places=2,
         error_messages={
-            "required": "Enter an amount.",
-            "invalid": "Enter an amount in pounds, like 25 or 25.50.",
-            "min_value": "Enter an amount greater than zero.",
-            "max_decimal_places": "Use at most two decimal places (pence).",
-            "max_digits": "That amount is too large.",
-            "max_whole_digits": "That amount is too large.",
+            "required": gettext_lazy("Enter an amount."),
+            "invalid": gettext_lazy("Enter an amount in pounds, like 25 or 25.50."),
+            "min_value": gettext_lazy("Enter an amount greater than zero."),
+            "max_decimal_places": PENCE,
+            "max_digits": gettext_lazy("That amount is too large."),
+            "max_whole_digits": gettext_lazy("That amount is too large."),
         },
         # No autocomplete="off": it stops the browser restoring the amount on Back.
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
     reference = forms.CharField(
-        label="Reference (optional)", max_length=60, required=False
+        label=gettext_lazy("Reference (optional)"), max_length=60, required=False
     )
     transfer_id = forms.UUIDField(
         widget=forms.HiddenInput,
         initial=uuid.uuid4,
         error_messages={
-            "required": "This form is out of date. Please check it and send it again.",
-            "invalid": "This form is out of date. Please check it and send it again.",
+            "required": OUT_OF_DATE,
+            "invalid": OUT_OF_DATE,
         },
     )
 
@@ -69,10 +77,11 @@ class TransferForm(forms.Form):
 
     def summary(self) -> str:
         data = self.cleaned_data
-        return (
-            f"a transfer of £{data['amount']:,.2f} "
-            f"from {data['source'].name} to {data['target'].name}"
-        )
+        return _("a transfer of £%(amount)s from %(source)s to %(target)s") % {
+            "amount": f"{data['amount']:,.2f}",
+            "source": data["source"].name,
+            "target": data["target"].name,
+        }
 
     def renew_transfer_id(self) -> None:
         """Give the form a new transfer id, keeping everything else as it was sent."""
@@ -84,11 +93,11 @@ class TransferForm(forms.Form):
         source, target = cleaned.get("source"), cleaned.get("target")
         amount = cleaned.get("amount")
         if source and target and source.pk == target.pk:
-            self.add_error("target", "Choose a different account to move money to.")
+            self.add_error("target", _("Choose a different account to move money to."))
         elif source and amount and source.balance < amount:
             self.add_error(
                 "amount",
-                f"Not enough money in {source.name}: "
-                f"the balance is £{source.balance:,.2f}.",
+                _("Not enough money in %(account)s: the balance is £%(balance)s.")
+                % {"account": source.name, "balance": f"{source.balance:,.2f}"},
             )
         return cleaned

@@ -6,12 +6,13 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Account(models.Model):
     class Kind(models.TextChoices):
-        CURRENT = "current", "Current account"
-        SAVINGS = "savings", "Savings account"
+        CURRENT = "current", _("Current account")
+        SAVINGS = "savings", _("Savings account")
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="accounts"

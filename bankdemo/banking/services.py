@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import Account, Transaction, Transfer
 
@@ -25,8 +26,10 @@ class TransferIdUsed(TransferError):
 
     def __init__(self) -> None:
         super().__init__(
-            "This form had already been used, so nothing was moved. "
-            "Please check the details and send it again."
+            _(
+                "This form had already been used, so nothing was moved. "
+                "Please check the details and send it again."
+            )
         )
 
 
@@ -52,9 +55,9 @@ def transfer(
     raises ``TransferIdUsed`` and moves nothing.
     """
     if source_id == target_id:
-        raise TransferError("Choose two different accounts.")
+        raise TransferError(_("Choose two different accounts."))
     if amount <= 0:
-        raise TransferError("Enter an amount greater than zero.")
+        raise TransferError(_("Enter an amount greater than zero."))
     existing = _existing(transfer_id=transfer_id, user=user)
     if existing is not None:
         return existing
@@ -67,12 +70,12 @@ def transfer(
                 .order_by("pk")
             }
             if len(locked) != 2:
-                raise TransferError("Choose two of your own accounts.")
+                raise TransferError(_("Choose two of your own accounts."))
             source, target = locked[source_id], locked[target_id]
             if source.balance < amount:
                 raise TransferError(
-                    f"Not enough money in {source.name}: the balance is "
-                    f"£{source.balance:,.2f}."
+                    _("Not enough money in %(account)s: the balance is £%(balance)s.")
+                    % {"account": source.name, "balance": f"{source.balance:,.2f}"}
                 )
             move = Transfer.objects.create(
                 id=transfer_id,

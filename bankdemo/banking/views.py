@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from sessions_core import stepup
 
@@ -115,7 +116,12 @@ def _move(request, form: TransferForm, binding):
     else:
         messages.success(
             request,
-            f"Moved £{move.amount:,.2f} from {move.source.name} to {move.target.name}.",
+            _("Moved £%(amount)s from %(source)s to %(target)s.")
+            % {
+                "amount": f"{move.amount:,.2f}",
+                "source": move.source.name,
+                "target": move.target.name,
+            },
         )
         return redirect("banking:overview")
     return None
