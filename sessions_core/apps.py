@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SessionsCoreConfig(AppConfig):
     name = "sessions_core"
-    verbose_name = _("Sessions")
+    # With a context: django.contrib.sessions' "Sessions" (German "Sessions")
+    # would win over ours when it comes first in INSTALLED_APPS.
+    verbose_name = pgettext_lazy("app name", "Sessions")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -17,6 +17,7 @@ import logging
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import translation
 
 from . import (
     clock,
@@ -31,6 +32,7 @@ from . import (
 )
 from .policy import Verdict
 from .reasons import EndReason
+from .request_info import scope_language
 from .sessiondata import Stamps
 from .socket_timers import SessionTimers
 
@@ -212,7 +214,9 @@ class SessionConsumer(SessionTimers, AsyncJsonWebsocketConsumer):
         self.closing = True
         self.cancel_timer()
         try:
-            reason_text = EndReason(reason).message
+            # In the page's language: the tab may show it as it leaves.
+            with translation.override(scope_language(self.scope)):
+                reason_text = EndReason(reason).message
         except ValueError:
             reason_text = ""
         await self.send_json(

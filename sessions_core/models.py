@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .backends.base import digest_key
 from .reasons import choices as reason_choices
+from .request_info import describe_browser
 
 __all__ = ["KeyVersion", "SessionEvent", "SessionRecord", "StoredSession", "digest_key"]
 
@@ -33,6 +34,7 @@ class StoredSession(models.Model):
 
     class Meta:
         verbose_name = _("stored session")
+        verbose_name_plural = _("stored sessions")
 
     def __str__(self) -> str:
         return self.key_digest[:10]
@@ -49,12 +51,13 @@ class SessionRecord(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="session_records",
+        verbose_name=_("user"),
     )
     key_digest = models.CharField(_("key digest"), max_length=64, db_index=True)
     signed_in_at = models.DateTimeField(_("signed in"))
     last_active_at = models.DateTimeField(_("last active"))
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
-    user_agent = models.CharField(max_length=400, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=400, blank=True)
     device = models.CharField(_("browser"), max_length=100, blank=True)
     key_version = models.PositiveIntegerField(_("key version"), default=1)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True, db_index=True)
@@ -94,27 +97,34 @@ class SessionRecord(models.Model):
     def is_live(self) -> bool:
         return self.ended_at is None
 
+    @property
+    def device_words(self) -> str:
+        """The browser in the active language (``device`` is stored in English)."""
+        return describe_browser(self.user_agent) if self.user_agent else self.device
+
 
 class KeyVersion(models.Model):
     """A generation of sessions. Only sessions of unretired versions work."""
 
-    version = models.PositiveIntegerField(primary_key=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(_("version"), primary_key=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("created by"),
     )
     # When sessions of this version stop working; null while it may still be used.
-    retired_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
     # Live sessions of older versions when this one was made: the purge's target.
-    purge_total = models.PositiveIntegerField(default=0)
+    purge_total = models.PositiveIntegerField(_("purge total"), default=0)
 
     class Meta:
         ordering = ["-version"]
         verbose_name = _("key version")
+        verbose_name_plural = _("key versions")
         permissions = [("rotate_keys", _("Can rotate session keys"))]
 
     def __str__(self) -> str:
@@ -136,37 +146,45 @@ class SessionEvent(models.Model):
         CONFIRM = "confirm", _("Confirmed it's them")
         CONFIRM_FAILED = "confirm_failed", _("Failed confirmation")
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=Kind.choices, db_index=True
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("user"),
     )
-    username = models.CharField(max_length=150, blank=True)
+    username = models.CharField(_("username"), max_length=150, blank=True)
     record = models.ForeignKey(
         SessionRecord,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("record"),
     )
-    reason = models.CharField(max_length=20, choices=reason_choices, blank=True)
+    reason = models.CharField(
+        _("reason"), max_length=20, choices=reason_choices, blank=True
+    )
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("by"),
     )
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    detail = models.CharField(max_length=200, blank=True)
+    ip = models.GenericIPAddressField(_("ip"), null=True, blank=True)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["-at"]
         verbose_name = _("session event")
+        verbose_name_plural = _("session events")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.username}"

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from .conf import app_settings
 from .models import SessionRecord
@@ -55,8 +57,13 @@ def unusual_session_patterns() -> list[UnusualPattern]:
             pattern.short_ends += 1
         if lasted < short or record.end_reason == EndReason.CONCURRENT.value:
             pattern.evidence.append(
-                f"{record.ended_at:%d %b %H:%M}: {record.get_end_reason_display()} "
-                f"after {int(lasted)} s ({record.device or 'unknown browser'})"
+                _("%(when)s: %(reason)s after %(seconds)d s (%(device)s)")
+                % {
+                    "when": date_format(record.ended_at, "d M H:i"),
+                    "reason": record.get_end_reason_display(),
+                    "seconds": int(lasted),
+                    "device": record.device_words or _("unknown browser"),
+                }
             )
     return [
         pattern

@@ -6,6 +6,8 @@ import ipaddress
 import re
 
 from django.http import HttpRequest
+from django.utils.translation import get_language_from_request
+from django.utils.translation import gettext as _
 
 _BROWSERS = (
     ("Edge", re.compile(r"Edg(?:e|A|iOS)?/")),
@@ -25,12 +27,17 @@ _SYSTEMS = (
 
 
 def describe_browser(user_agent: str) -> str:
-    """Return e.g. "Chrome on Linux"; "Unknown browser" when nothing matches."""
+    """Return e.g. "Chrome on Linux"; "Unknown browser" when nothing matches; in
+    the active language (the record stores it in English: see start_session)."""
     browser = next((name for name, rx in _BROWSERS if rx.search(user_agent)), None)
     system = next((name for name, rx in _SYSTEMS if rx.search(user_agent)), None)
     if browser and system:
-        return f"{browser} on {system}"
-    return browser or (f"Browser on {system}" if system else "Unknown browser")
+        return _("%(browser)s on %(system)s") % {"browser": browser, "system": system}
+    if browser:
+        return browser
+    if system:
+        return _("Browser on %(system)s") % {"system": system}
+    return _("Unknown browser")
 
 
 def _valid_ip(value: str) -> str | None:
@@ -56,3 +63,14 @@ def client_ip(request: HttpRequest, trusted_proxies: int = 0) -> str | None:
     if len(forwarded) < trusted_proxies:
         return remote
     return _valid_ip(forwarded[-trusted_proxies]) or remote
+
+
+def scope_language(scope) -> str:
+    """The language of a websocket's page, chosen as LocaleMiddleware chooses it
+    (language cookie, then Accept-Language, then LANGUAGE_CODE)."""
+    request = HttpRequest()
+    request.COOKIES = dict(scope.get("cookies") or {})
+    for name, value in scope.get("headers") or ():
+        if name == b"accept-language":
+            request.META["HTTP_ACCEPT_LANGUAGE"] = value.decode("latin-1")
+    return get_language_from_request(request)

@@ -219,5 +219,7 @@ def record_confirmation(request: HttpRequest, *, held_id: str | None = None) -> 
         user=request.user,
         record=SessionRecord.objects.filter(pk=record_id).first(),
         ip=client_ip(request, app_settings.TRUSTED_PROXIES),
-        detail=entry.summary if entry else _("confirmed it's them"),
+        # Stored for operators, in English like every audit detail (not the
+        # person's language of the moment).
+        detail=entry.summary if entry else "confirmed it's them",
     )

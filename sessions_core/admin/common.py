@@ -22,6 +22,14 @@ def may(request, permission: str) -> bool:
     return user.is_active and user.is_staff and user.has_perm(permission)
 
 
+# The policy's states (sessions_core.policy.State), in words for the admin.
+STATE_WORDS = {"active": _("active"), "warn": _("warned"), "expired": _("expired")}
+
+
+def state_words(state) -> str:
+    return str(STATE_WORDS.get(state.value, state.value))
+
+
 def view_permission(opts) -> str:
     return f"{opts.app_label}.view_{opts.model_name}"
 
@@ -126,7 +134,10 @@ def _force_sign_out(modeladmin, request, shown, *, action, title, question, end)
     count = end(by=request.user)
     modeladmin.message_user(
         request,
-        ngettext("Signed out %d session.", "Signed out %d sessions.", count) % count,
+        ngettext(
+            "Signed out %(count)d session.", "Signed out %(count)d sessions.", count
+        )
+        % {"count": count},
         messages.SUCCESS,
     )
     return None

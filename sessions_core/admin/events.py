@@ -28,7 +28,7 @@ CSV_HEADER = ["time (UTC)", "kind", "user", "reason", "by", "ip", "session", "de
 
 class _UserFilter(admin.RelatedOnlyFieldListFilter):
     """Only the users that appear in the log, under a title of our own (the
-    model's fields have none, and giving them one would need a migration)."""
+    administrator's field is named "by")."""
 
     title_text = _("user")
 

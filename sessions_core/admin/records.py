@@ -18,6 +18,7 @@ from .common import (
     ReadOnlyAdmin,
     StateFilter,
     _force_sign_out,
+    state_words,
 )
 
 
@@ -25,7 +26,7 @@ from .common import (
 class SessionRecordAdmin(EndSessionPermissionMixin, ReadOnlyAdmin):
     list_display = [
         "user",
-        "device",
+        "browser",
         "ip",
         "signed_in_at",
         "last_active_at",
@@ -72,6 +73,10 @@ class SessionRecordAdmin(EndSessionPermissionMixin, ReadOnlyAdmin):
         extra = {"unusual_url": reverse("admin:sessions_core_sessionrecord_unusual")}
         return super().changelist_view(request, {**(extra_context or {}), **extra})
 
+    @admin.display(description=_("browser"), ordering="device")
+    def browser(self, record):
+        return record.device_words
+
     @admin.display(description=_("key"))
     def short_digest(self, record):
         return record.short_digest
@@ -80,7 +85,7 @@ class SessionRecordAdmin(EndSessionPermissionMixin, ReadOnlyAdmin):
     def state(self, record):
         if not record.is_live:
             return _("ended")
-        return selectors.record_verdict(record).state.value
+        return state_words(selectors.record_verdict(record).state)
 
     def _deadline(self, record, attribute):
         if not record.is_live:

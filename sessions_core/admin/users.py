@@ -27,6 +27,7 @@ from .common import (
     SafeSelectionMixin,
     _force_sign_out,
     may,
+    state_words,
     view_permission,
 )
 
@@ -52,7 +53,7 @@ class UserSessionsInline(admin.TabularInline):
     verbose_name_plural = _("live sessions")
     fields = readonly_fields = [
         "short_digest",
-        "device",
+        "browser",
         "ip",
         "signed_in_at",
         "last_active_at",
@@ -84,13 +85,17 @@ class UserSessionsInline(admin.TabularInline):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description=_("browser"))
+    def browser(self, record):
+        return record.device_words
+
     @admin.display(description=_("key"))
     def short_digest(self, record):
         return record.short_digest
 
     @admin.display(description=_("state"))
     def state(self, record):
-        return selectors.record_verdict(record).state.value
+        return state_words(selectors.record_verdict(record).state)
 
     @admin.display(description=_("sign out"))
     def sign_out(self, record):
@@ -163,7 +168,8 @@ class ForceSignOutAllMixin(EndSessionPermissionMixin, SafeSelectionMixin):
         count = len(unlocked)
         self.message_user(
             request,
-            ngettext("Unlocked %d user.", "Unlocked %d users.", count) % count
+            ngettext("Unlocked %(count)d user.", "Unlocked %(count)d users.", count)
+            % {"count": count}
             if count
             else _("None of them was locked."),
             messages.SUCCESS if count else messages.WARNING,

@@ -7,6 +7,7 @@ import time
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import translation
 
 from sessions_core import keyring, selectors, store
 from sessions_core.conf import app_settings
@@ -29,6 +30,8 @@ def start_session(*, request: HttpRequest, user) -> SessionRecord:
         session.save()
     user_agent = request.META.get("HTTP_USER_AGENT", "")[:400]
     ip = client_ip(request, app_settings.TRUSTED_PROXIES)
+    with translation.override("en"):  # stored words: pages translate them anew
+        device = describe_browser(user_agent)
     record = SessionRecord.objects.create(
         user=user,
         key_digest=digest_key(session.session_key),
@@ -36,7 +39,7 @@ def start_session(*, request: HttpRequest, user) -> SessionRecord:
         last_active_at=to_datetime(now),
         ip=ip,
         user_agent=user_agent,
-        device=describe_browser(user_agent),
+        device=device,
         key_version=keyring.current_version(),
     )
     write_stamps(
