@@ -6,7 +6,8 @@ and that purpose, and a lockout (django-axes) counts it like a failed sign-in: t
 failure that reaches the limit locks the username, and the lockout answers this
 page as it answers the sign-in page. The session itself goes on (a lock can come
 from anyone who knows the username; ending sessions on it would let them sign its
-owner out), but nothing that needs a confirmation can be done while it lasts.
+owner out), but no new confirmation can be given while it lasts; one given
+before the lock runs out with its window.
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from . import (
 )
 from .policy import Verdict
 from .reasons import EndReason
-from .request_info import scope_language
+from .request_info import relative_seconds, scope_language
 from .sessiondata import Stamps
 from .socket_timers import SessionTimers
 
@@ -104,7 +104,9 @@ class SessionConsumer(SessionTimers, AsyncJsonWebsocketConsumer):
         elif kind == "extend":
             await self.extend()
         elif kind == "activity":
-            await self.extend(deliberate=False)
+            await self.extend(
+                deliberate=False, ago=relative_seconds(content.get("ago"))
+            )
         else:
             await self.send_json({"type": "error", "message": "unknown message type"})
 
@@ -114,8 +116,9 @@ class SessionConsumer(SessionTimers, AsyncJsonWebsocketConsumer):
         except ValueError:  # not JSON
             await self.send_json({"type": "error", "message": "frames must be JSON"})
 
-    async def extend(self, *, deliberate: bool = True) -> None:
-        """ "Stay signed in" (``deliberate``), or the person's input in the page."""
+    async def extend(self, *, deliberate: bool = True, ago: float = 0.0) -> None:
+        """ "Stay signed in" (``deliberate``), or the person's input in the page,
+        ``ago`` seconds before the frame."""
         self.reads_started += 1
         seq = self.reads_started
         try:
@@ -124,6 +127,7 @@ class SessionConsumer(SessionTimers, AsyncJsonWebsocketConsumer):
                 session_key=self.session_key,
                 user=self.user,
                 deliberate=deliberate,
+                ago=ago,
             )
         except store.StoreUnavailable:
             self.schedule_retry()

@@ -6,10 +6,10 @@ timeout arithmetic. Times are seconds since the epoch (floats), limits are secon
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
-
 from .reasons import EndReason
+from .verdicts import Limits, State, Verdict
+
+__all__ = ["Limits", "State", "Verdict"]  # with the functions below
 
 # Activity is written at most once per window (1/20 of the idle limit, at most 60 s);
 # a tab reports input at most every 60 s, at most 4 times a second. Each is at most
@@ -26,73 +26,6 @@ WARNING_SLACK = 0.05
 SWEEP_SETTLE = 60.0
 # A confirmation stamped up to this far ahead of "now" (another process's clock) counts.
 STEP_UP_CLOCK_SKEW = 5.0
-
-
-class State(StrEnum):
-    ACTIVE = "active"
-    WARN = "warn"
-    EXPIRED = "expired"
-
-
-@dataclass(frozen=True)
-class Limits:
-    idle: int
-    absolute: int
-    warning_lead: int
-
-
-@dataclass(frozen=True)
-class Verdict:
-    state: State
-    reason: EndReason | None
-    idle_expires_in: float
-    absolute_expires_in: float
-    warning_lead: int
-    # Which limit comes first ("idle" or "absolute"), and in how many seconds.
-    kind: str
-    expires_in: float
-    # Seconds until the warning for the nearer limit starts (0 once it has).
-    warn_in: float
-    # When it was judged (seconds since the epoch): the seconds above count from it.
-    at: float = 0.0
-    # The limits the session was judged by.
-    limits: Limits | None = None
-    # Seconds until the session's key version retires, if a rotation retired it.
-    key_expires_in: float | None = None
-
-    @property
-    def expired(self) -> bool:
-        return self.state is State.EXPIRED
-
-    # Deadlines as moments (seconds since the epoch), for those who schedule or
-    # show them: nobody else adds limits to timestamps.
-    @property
-    def idle_deadline(self) -> float:
-        return self.at + self.idle_expires_in
-
-    @property
-    def absolute_deadline(self) -> float:
-        return self.at + self.absolute_expires_in
-
-    @property
-    def deadline(self) -> float:
-        """When the nearer limit (``kind``) is reached."""
-        return self.at + self.expires_in
-
-    def seconds_left(self, now: float) -> tuple[float, float]:
-        """Seconds from ``now`` to the idle and the absolute deadline (never < 0)."""
-        return (
-            max(self.idle_deadline - now, 0.0),
-            max(self.absolute_deadline - now, 0.0),
-        )
-
-    def next_wake(self, *, warned: bool) -> float:
-        """When a tab acts next on this verdict: its warning, or once warned its
-        end, or the moment a rotation retires its key, whichever is first."""
-        wake = self.deadline if warned else self.deadline - self.warning_lead
-        if self.key_expires_in is not None:
-            wake = min(wake, self.at + self.key_expires_in)
-        return wake
 
 
 def judge(
@@ -190,6 +123,16 @@ def activity_every(limits: Limits) -> float:
         min(quiet_time(limits) / ACTIVITY_REPORT_SHARE, ACTIVITY_REPORT_MAX),
         ACTIVITY_REPORT_MIN,
     )
+
+
+def activity_moment(*, now: float, ago: float, limits: Limits) -> float:
+    """When the person acted, from a tab's report received at ``now`` that says
+    it was ``ago`` seconds earlier (relative: the browser's clock is not used).
+
+    A report comes at most one report interval after the input it tells of, so a
+    longer ``ago`` is cut to that, and one from the future counts as now.
+    """
+    return now - min(max(ago, 0.0), activity_every(limits))
 
 
 def store_ttl(*, absolute: int, cookie_age: int) -> int:

@@ -138,10 +138,15 @@ def _log_failed_sign_in(sender, credentials, request=None, **kwargs):
 
 
 def _log_lockout(sender, request=None, username=None, **kwargs):
-    """Log django-axes' lock: sent when it locks, and at each attempt while locked."""
+    """Log django-axes' lock once: axes sends it when it locks, and again at each
+    attempt while locked, which would let anyone grow the log at will."""
+    from axes.helpers import get_failure_limit
+
     username = str(username or "")[:150]
-    user, ip = _attempt(request, username)
     failures = getattr(request, "axes_failures_since_start", None)
+    if failures and failures > get_failure_limit(request, {"username": username}):
+        return  # locked before this attempt: that lock is in the log already
+    user, ip = _attempt(request, username)
     services.log_event(
         kind=SessionEvent.Kind.LOCKED,
         user=user,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 
 from django.http import HttpRequest
@@ -74,3 +75,12 @@ def scope_language(scope) -> str:
         if name == b"accept-language":
             request.META["HTTP_ACCEPT_LANGUAGE"] = value.decode("latin-1")
     return get_language_from_request(request)
+
+
+def relative_seconds(value) -> float:
+    """Seconds a client sent (a tab's "ago"), or 0 for anything not a finite number."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return seconds if math.isfinite(seconds) else 0.0

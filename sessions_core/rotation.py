@@ -13,12 +13,13 @@ import time
 from django.contrib import auth
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.crypto import constant_time_compare
 
 from . import keyring, notify, policy, selectors, store
 from .models import KeyVersion, SessionEvent, SessionRecord
 from .reasons import EndReason
 from .services import end_current, log_event, to_datetime
-from .sessiondata import RECORD_KEY
+from .sessiondata import CARRIED_SIGN_IN_ATTR, RECORD_KEY, read_stamps
 from .signals import session_ended
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def rotate_keys(*, grace: float = 0, by=None) -> KeyVersion:
     return new
 
 
-def renew_session(*, request: HttpRequest) -> None:
+def renew_session(*, request: HttpRequest) -> bool:
     """After a rotation, give the request's user a new session of the new version.
 
     For the administrator who rotated, so that the page after it can say what
@@ -72,10 +73,14 @@ def renew_session(*, request: HttpRequest) -> None:
     worthless. The new session is a sign-in under a new key, made in this
     request from one that was judged live at its start, before the response.
     Call it after ``rotate_keys``, which made the new version current here.
+    False if the session ended otherwise meanwhile (that end stands, and the
+    request carries it in ``sessions_core_end``), or the password changed.
     """
     # A plain object, not the request's lazy one, which logout() replaces.
     user = auth.get_user_model().objects.get(pk=request.user.pk)
     backend = request.session.get(auth.BACKEND_SESSION_KEY)
+    session_hash = request.session.get(auth.HASH_SESSION_KEY) or ""
+    stamps = read_stamps(request.session)
     record_id = request.session.get(RECORD_KEY)
     if record_id is not None:
         # Idempotent: the purge or another tab may have ended it already.
@@ -84,7 +89,19 @@ def renew_session(*, request: HttpRequest) -> None:
         )
     else:
         auth.logout(request)
+    end = getattr(request, "sessions_core_end", None)
+    if end is not None and end.reason != EndReason.KEY_ROTATED.value:
+        return False  # ended meanwhile by another door (a force sign-out)
+    if not user.is_active or not constant_time_compare(
+        session_hash, user.get_session_auth_hash()
+    ):
+        return False  # the password changed meanwhile: no session without it
+    # The new session keeps the old one's sign-in time, so the absolute limit
+    # still counts from the real sign-in: a rotation must not extend it.
+    if stamps is not None:
+        setattr(request, CARRIED_SIGN_IN_ATTR, stamps.signed_in)
     auth.login(request, user, backend=backend)
+    return True
 
 
 def _after_rotation(*, current: int, retire: float, grace: float) -> None:

@@ -6,6 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 SIGNED_IN_KEY = "_sessions_core_signed_in"
+# A request attribute: the sign-in time that a session started in this request
+# keeps instead of now (the rotating administrator's renewed session).
+CARRIED_SIGN_IN_ATTR = "sessions_core_carried_sign_in"
 LAST_ACTIVE_KEY = "_sessions_core_last_active"
 KEY_VERSION_KEY = "_sessions_core_key_version"
 RECORD_KEY = "_sessions_core_record"
@@ -35,8 +38,15 @@ def read_stamps(data: Mapping) -> Stamps | None:
         return None
 
 
-def write_stamps(data, *, record_id: int, signed_in: float, key_version: int) -> None:
+def write_stamps(
+    data,
+    *,
+    record_id: int,
+    signed_in: float,
+    key_version: int,
+    last_active: float | None = None,
+) -> None:
     data[RECORD_KEY] = record_id
     data[SIGNED_IN_KEY] = signed_in
-    data[LAST_ACTIVE_KEY] = signed_in
+    data[LAST_ACTIVE_KEY] = signed_in if last_active is None else last_active
     data[KEY_VERSION_KEY] = key_version

@@ -204,15 +204,18 @@ def consume(
 
 
 def record_confirmation(request: HttpRequest, *, held_id: str | None = None) -> None:
-    """The person just confirmed it's them: open the window, confirm the held
-    action named (if any), and write it to the audit log."""
+    """The person just confirmed it's them: confirm the held action named, or
+    else open the window; write it to the audit log."""
     now = time.time()
     state = _state(request)
     entry = held(request, held_id)
     held_now = dict(state.get("held", {}))
     if entry is not None:
         held_now[entry.id] = {**held_now[entry.id], "confirmed_at": now}
-    _save(request, {**state, "confirmed_at": now, "held": held_now})
+    # A confirmation of one held action confirms that one only: the window for
+    # other risky actions opens only for a confirmation asked without one.
+    confirmed_at = state.get("confirmed_at") if entry is not None else now
+    _save(request, {**state, "confirmed_at": confirmed_at, "held": held_now})
     record_id = request.session.get(RECORD_KEY)
     services.log_event(
         kind=SessionEvent.Kind.CONFIRM,

@@ -22,6 +22,7 @@ from .confirm import PasswordChangeForm
 from .end_notice import end_notice_for
 from .models import SessionRecord
 from .reasons import EndReason
+from .request_info import relative_seconds
 from .sessiondata import RECORD_KEY
 
 
@@ -64,6 +65,7 @@ def extend(request: HttpRequest) -> JsonResponse:
         session_key=request.session.session_key,
         user=request.user,
         deliberate=request.POST.get("activity") != "1",
+        ago=relative_seconds(request.POST.get("ago")),
     )
     if verdict is None or verdict.expired:
         return JsonResponse({"authenticated": False}, status=401)

@@ -11,7 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from sessions_core import rotation, selectors
+from sessions_core import end_notice, rotation, selectors
 from sessions_core.models import KeyVersion, SessionRecord
 
 from .common import ROTATE_KEYS, ReadOnlyAdmin, may, view_permission
@@ -85,7 +85,9 @@ class KeyVersionAdmin(ReadOnlyAdmin):
             # under the new version rather than sent to a sign-in page that says
             # only "server keys rotated"; see rotation.renew_session for why a new
             # session, not the old one re-stamped.
-            rotation.renew_session(request=request)
+            if not rotation.renew_session(request=request):
+                # Ended meanwhile by someone else: the sign-in page says why.
+                return end_notice.ended_response(request)
             self.message_user(request, self._rotated(version, grace), messages.SUCCESS)
             return redirect("admin:sessions_core_keyversion_changelist")
         context = {

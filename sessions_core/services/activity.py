@@ -60,15 +60,16 @@ def keep_latest_activity(*, request: HttpRequest) -> None:
 
 
 def extend_by_key(
-    *, session_key: str, user, deliberate: bool = True
+    *, session_key: str, user, deliberate: bool = True, ago: float = 0.0
 ) -> policy.Verdict | None:
     """Count a tab's activity, for any door: "Stay signed in" if ``deliberate``,
     else the person's input in the page.
 
     "Stay signed in" is always written, and logged when the tab was warned; input
-    is written at most once per activity window and never logged. Returns the
-    verdict after it, the expired verdict if it came too late, or None if the
-    session is gone.
+    is written at most once per activity window, never logged, and counts from
+    when the person acted (``ago`` seconds before the report). Returns the verdict
+    after it, the expired verdict if it came too late, or None if the session is
+    gone.
     """
     session = store.session_store(session_key)
     stamps = read_stamps(session)  # loads once, and keeps it for the save below
@@ -78,16 +79,20 @@ def extend_by_key(
     verdict = selectors.verdict_for(stamps=stamps, user=user, now=now)
     if verdict.expired:
         return verdict
-    if not deliberate and not policy.activity_due(
-        last_recorded=stamps.last_active, now=now, limits=verdict.limits
-    ):
-        return verdict
-    session[LAST_ACTIVE_KEY] = max(stamps.last_active, now)
+    acted = now
+    if not deliberate:
+        acted = policy.activity_moment(now=now, ago=ago, limits=verdict.limits)
+        if not policy.activity_due(
+            last_recorded=stamps.last_active, now=acted, limits=verdict.limits
+        ):
+            return verdict
+    acted = max(stamps.last_active, acted)  # latest wins
+    session[LAST_ACTIVE_KEY] = acted
     try:
         session.save()
     except UpdateError:
         return None
-    _store_activity(record_id=stamps.record_id, now=now)
+    _store_activity(record_id=stamps.record_id, now=acted)
     if deliberate and verdict.state is policy.State.WARN:
         log_event(
             kind=SessionEvent.Kind.EXTEND,
@@ -98,7 +103,7 @@ def extend_by_key(
         stamps=Stamps(
             record_id=stamps.record_id,
             signed_in=stamps.signed_in,
-            last_active=now,
+            last_active=acted,
             key_version=stamps.key_version,
         ),
         user=user,

@@ -14,7 +14,7 @@ from sessions_core.conf import app_settings
 from sessions_core.models import SessionEvent, SessionRecord, digest_key
 from sessions_core.reasons import EndReason
 from sessions_core.request_info import client_ip, describe_browser
-from sessions_core.sessiondata import write_stamps
+from sessions_core.sessiondata import CARRIED_SIGN_IN_ATTR, write_stamps
 
 from .audit import log_event, to_datetime
 from .ends import end_sessions
@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 def start_session(*, request: HttpRequest, user) -> SessionRecord:
     """Record a new sign-in, stamp the session and enforce the per-user cap."""
     now = time.time()
+    signed_in = min(getattr(request, CARRIED_SIGN_IN_ATTR, None) or now, now)
     session = request.session
     if session.session_key is None:
         session.save()
@@ -35,7 +36,7 @@ def start_session(*, request: HttpRequest, user) -> SessionRecord:
     record = SessionRecord.objects.create(
         user=user,
         key_digest=digest_key(session.session_key),
-        signed_in_at=to_datetime(now),
+        signed_in_at=to_datetime(signed_in),
         last_active_at=to_datetime(now),
         ip=ip,
         user_agent=user_agent,
@@ -43,7 +44,11 @@ def start_session(*, request: HttpRequest, user) -> SessionRecord:
         key_version=keyring.current_version(),
     )
     write_stamps(
-        session, record_id=record.pk, signed_in=now, key_version=record.key_version
+        session,
+        record_id=record.pk,
+        signed_in=signed_in,
+        key_version=record.key_version,
+        last_active=now,
     )
     # Saved now, with the auth hash login() just set: a sweep or a tab reading the
     # store before the response is sent must see a whole session, not half of one.

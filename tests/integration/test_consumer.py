@@ -13,6 +13,7 @@ from django.test import Client, override_settings
 from bankdemo.asgi import application
 from sessions_core import notify, rotation, services, store
 from sessions_core.models import SessionEvent, SessionRecord
+from sessions_core.sessiondata import LAST_ACTIVE_KEY
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -282,31 +283,64 @@ def test_rotation_ends_the_tab_when_the_grace_ends(alice, grace, clock):
     assert run(scenario)["reason"] == "key_rotated"
 
 
+def stored_last_active(client: Client) -> float:
+    session = store.session_store(client.cookies["sessionid"].value)
+    return session[LAST_ACTIVE_KEY]
+
+
 @override_settings(**SHORT)
 def test_input_in_one_tab_moves_every_tab_and_is_not_logged_as_staying(alice, clock):
-    """{"type": "activity"}: the person used the page. It counts as activity, at
-    most once per window, reaches the session's other tabs, and is not "Stay
-    signed in" in the audit log, even once warned."""
+    """{"type": "activity"}: the person used the page. It counts from when they
+    acted ("ago"), at most once per window, reaches the session's other tabs, and
+    is not "Stay signed in" in the audit log, even once warned."""
     client = signed_in_client(alice)
 
     async def scenario():
         one, two = await open_tab(client), await open_tab(client)
         await clock.elapse(1)
         await receive_type(two, "warning")
-        await one.send_json_to({"type": "activity"})
+        await one.send_json_to({"type": "activity", "ago": 0.2})
         moved = await receive_type(two, "state")
-        assert moved["idle_expires_in"] == 3.0
+        assert moved["idle_expires_in"] == 2.8  # from the input, 0.2 s ago
         assert moved["activity_every"] == 0.25  # a quarter of the 1 s before warning
-        # Within the window (0.15 s here) a second report writes nothing.
+        recorded = await sync_to_async(stored_last_active)(client)
+        # Input within the window (0.15 s here) of the recorded one writes nothing.
         await clock.elapse(0.1)
-        await one.send_json_to({"type": "activity"})
-        assert await two.receive_nothing(timeout=0.1)
+        await one.send_json_to({"type": "activity", "ago": 0.2})
+        await one.send_json_to({"type": "ping"})
+        await receive_type(one, "pong")
+        assert await sync_to_async(stored_last_active)(client) == recorded
+        # Past it, one does; an "ago" beyond the report interval counts as 0.25 s.
+        await clock.elapse(0.2)
+        await one.send_json_to({"type": "activity", "ago": 99})
+        await one.send_json_to({"type": "ping"})
+        await receive_type(one, "pong")
+        assert await sync_to_async(stored_last_active)(client) == pytest.approx(
+            recorded + 0.25
+        )
         await one.disconnect()
         await two.disconnect()
 
     run(scenario)
     kinds = set(SessionEvent.objects.values_list("kind", flat=True))
     assert SessionEvent.Kind.EXTEND not in kinds
+
+
+@override_settings(**SHORT)
+@pytest.mark.parametrize("frame", ["activity", "extend"])
+def test_a_frame_after_the_deadline_revives_nothing(alice, clock, frame):
+    """Input or "Stay signed in" that reaches the server after the idle deadline,
+    before the tab's own timer fired, is told the end (found in review)."""
+    client = signed_in_client(alice)
+
+    async def scenario():
+        socket = await open_tab(client)
+        clock.advance(3)  # the deadline passes; no timer has fired yet
+        await socket.send_json_to({"type": frame})
+        return await receive_type(socket, "expired")
+
+    assert run(scenario)["reason"] == "idle"
+    assert SessionRecord.objects.get(user=alice).end_reason == "idle"
 
 
 def test_state_frames_say_how_often_to_report_input(alice):

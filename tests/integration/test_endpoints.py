@@ -66,6 +66,25 @@ def test_extend_counts_as_activity(engine, clock, sign_in_as):
     assert client.get("/").status_code == 200
 
 
+def test_input_reported_over_http_is_activity_but_not_staying(
+    engine, clock, sign_in_as
+):
+    """The page's fallback while its websocket is down: ``activity=1`` counts
+    from the input (``ago``), is throttled, and is not "Stay signed in"."""
+    from sessions_core.models import SessionEvent
+
+    client = sign_in_as("alice")
+    clock.advance(500)  # warned: the "Stay signed in" of this moment is logged
+    headers = {"HTTP_X_SESSION_BACKGROUND": "1"}  # only the report counts
+    answer = client.post("/session/extend/", {"activity": "1", "ago": "10"}, **headers)
+    assert answer.json()["idle_expires_in"] == 590
+    assert not SessionEvent.objects.filter(kind=SessionEvent.Kind.EXTEND).exists()
+    clock.advance(5)  # within the window (30 s) of the recorded input: skipped
+    answer = client.post("/session/extend/", {"activity": "1"}, **headers)
+    assert answer.json()["idle_expires_in"] == 585
+    assert client.post("/session/extend/", **headers).json()["idle_expires_in"] == 600
+
+
 def test_extend_never_passes_the_absolute_limit(engine, clock, sign_in_as):
     client = sign_in_as("alice")
     for _ in range(14400 // 500):

@@ -67,3 +67,14 @@ def test_lock_lifts_thirty_minutes_after_the_last_attempt(demo, clock):
     assert right_password(client).status_code == 403
     clock.advance(31 * 60)
     assert right_password(client).status_code == 302
+
+
+def test_attempts_while_locked_log_the_lock_once(client, alice):
+    """django-axes signals a lockout at every attempt while locked: logging each
+    would let anyone grow the audit log at will (found in review)."""
+    from sessions_core.models import SessionEvent
+
+    for _ in range(15):
+        client.post("/login/", {"username": "alice", "password": "wrong"})
+    locked = SessionEvent.objects.filter(kind=SessionEvent.Kind.LOCKED)
+    assert locked.count() == 1

@@ -12,7 +12,7 @@ from django.test import Client
 from sessions_core import rotation, store, tasks
 from sessions_core.models import KeyVersion, SessionRecord
 from tests.conftest import switch_broker
-from tests.integration.test_lifetime import assert_ended
+from tests.integration.test_lifetime import assert_ended, reason_on
 
 pytestmark = pytest.mark.django_db
 
@@ -269,3 +269,56 @@ def test_purge_still_sends_session_ended_for_each_session(
     finally:
         session_ended.disconnect(listener)
     assert sorted(heard) == [("key_rotated", "alice"), ("key_rotated", "bob")]
+
+
+@pytest.mark.parametrize("door", ["force_sign_out", "password_change"])
+def test_the_rotating_admin_is_not_signed_in_again_after_another_end(
+    engine, demo, sign_in_as, monkeypatch, door
+):
+    """An end by another door while the rotation runs (an operator's force
+    sign-out, a password change) stands: the renewal must not undo it."""
+    from sessions_core import services
+
+    admin = sign_in_as("admin")
+    real_rotate = rotation.rotate_keys
+
+    def rotate_then_end(**kwargs):
+        version = real_rotate(**kwargs)
+        user = demo["admin"]
+        if door == "force_sign_out":
+            services.force_logout(user_ids=[user.pk], by=demo["bob"])
+        else:  # in another request: this one's session is not the one changing it
+            from sessions_core.receivers import current_session
+
+            token = current_session.set(None)
+            user.set_password("a-new-password-2026")
+            user.save()
+            current_session.reset(token)
+        return version
+
+    monkeypatch.setattr(rotation, "rotate_keys", rotate_then_end)
+    done = admin.post("/admin/sessions_core/keyversion/rotate/", {"grace": "0"})
+    assert not SessionRecord.objects.live().filter(user=demo["admin"]).exists()
+    # Sent to sign in, told the true reason: not the rotation's.
+    assert done.status_code == 302
+    assert done["Location"].startswith("/login/?next=")
+    page = admin.get(done["Location"])
+    expected = "admin" if door == "force_sign_out" else "password_changed"
+    assert reason_on(page) == expected
+
+
+def test_the_rotating_admins_new_session_keeps_the_absolute_limit(
+    engine, demo, clock, sign_in_as, settings
+):
+    """A rotation renews the admin's session under a new key, not their time."""
+    settings.SESSIONS_CORE_ABSOLUTE_TIMEOUT = 1000
+    admin = sign_in_as("admin")
+    for _ in range(3):
+        clock.advance(250)
+        assert admin.get("/admin/").status_code == 200
+    admin.post("/admin/sessions_core/keyversion/rotate/", {"grace": "0"})
+    status = admin.get("/session/status/").json()
+    assert status["authenticated"] is True
+    assert status["absolute_expires_in"] == 250.0
+    clock.advance(250)
+    assert_ended(admin, "absolute", path="/admin/")

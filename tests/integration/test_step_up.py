@@ -388,3 +388,16 @@ def test_a_balance_that_fell_after_confirming_moves_nothing_and_says_so(
     assert "Not enough money in Everyday Current" in response.content.decode()
     assert 'value="1500.00"' in response.content.decode()  # what was typed, kept
     assert not Transfer.objects.exists()
+
+
+def test_confirming_one_transfer_opens_no_window_for_other_actions(
+    sign_in_as, accounts
+):
+    """The page says a transfer's confirmation confirms that one action only: the
+    password change and signing out other devices still ask (found in review)."""
+    client = sign_in_as("alice")
+    held_id = held_id_of(client.post("/transfer/", large(accounts)))
+    confirm(client, held_id=held_id, next_url="/transfer/?pending=" + held_id)
+    asked = client.get("/password/")
+    assert asked.status_code == 302
+    assert urlsplit(asked["Location"]).path == "/confirm/"

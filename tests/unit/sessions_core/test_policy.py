@@ -128,11 +128,14 @@ def test_someone_using_the_page_is_never_warned_whatever_the_limits(idle, lead_s
     limits = policy.Limits(idle=idle, absolute=10 * idle, warning_lead=lead)
     worst_lag = policy.activity_every(limits) + policy.activity_window(limits)
     assert worst_lag < policy.quiet_time(limits)
-    # A person whose input is recorded that late is judged active, not warned.
-    verdict = policy.judge(
-        signed_in=T0, last_active=T0, now=T0 + worst_lag, limits=limits
-    )
-    assert verdict.state is policy.State.ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("ago", "acted"), [(0.0, 100.0), (10.0, 90.0), (99.0, 40.0), (-5.0, 100.0)]
+)
+def test_input_counts_from_when_the_person_acted_at_most_one_interval_back(ago, acted):
+    """Idle 600 s, lead 120 s: reports come every 60 s, so "ago" is cut to 60."""
+    assert policy.activity_moment(now=100.0, ago=ago, limits=LIMITS) == acted
 
 
 def test_lost_session_within_limits_is_reported_as_lost_by_the_store():

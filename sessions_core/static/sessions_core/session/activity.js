@@ -1,11 +1,14 @@
 /*
- * Activity and re-checks. The person's real input (keys, clicks, touch, wheel and
- * scroll; event.isTrusted only, never a script's or a timer's) is reported to the
- * server as {"type": "activity"} at most once per `activity_every` seconds, the
- * interval the server's policy sends in every state frame. Input inside a
- * throttle interval is reported when it ends, so the server learns of the last
- * keystroke too. While the warning is open only its own buttons (and Escape)
- * decide: input elsewhere on the page is not "Stay signed in".
+ * Activity and re-checks. The person's real input (keys, clicks, touch and the
+ * mouse wheel; event.isTrusted only) is reported to the server as
+ * {"type": "activity", "ago": s} at most once per `activity_every` seconds, the
+ * interval the server's policy sends in every state frame; `ago` says how long
+ * before the report the person last acted, so the idle limit counts from the
+ * input, not from the report. Input inside a throttle interval is reported when
+ * it ends, so the server learns of the last keystroke too. Not "scroll": a
+ * script's scrollTo() and scroll anchoring fire trusted scroll events, and a
+ * person scrolls with the wheel, keys or touch anyway. While the warning is open
+ * only its own buttons (and Escape) decide: input elsewhere is not "Stay signed in".
  *
  * The status endpoint is asked again after the machine slept and whenever the tab
  * becomes visible, since timers cannot be trusted across either. A status answer
@@ -18,7 +21,7 @@ const DEFAULT_ACTIVITY_EVERY_S = 15;
 // Far longer than the one-second tick that calls noticeSleep(): only a suspended
 // machine (or a frozen tab) leaves such a gap.
 const SLEEP_GAP_MS = 5000;
-const INPUT_EVENTS = ["keydown", "pointerdown", "touchstart", "wheel", "scroll"];
+const INPUT_EVENTS = ["keydown", "pointerdown", "touchstart", "wheel"];
 
 function now() {
   return performance.now();
@@ -34,6 +37,7 @@ export function watchActivity({ statusUrl, extendUrl, csrfToken, send, isPaused,
   let lastReport = now();
   let everyMs = DEFAULT_ACTIVITY_EVERY_S * 1000;
   let pending = null; // the timer of a report held back by the interval
+  let lastInput = now(); // when the person last acted (performance.now())
   let lastTickWall = Date.now();
 
   function handleStatusResponse(response) {
@@ -76,12 +80,14 @@ export function watchActivity({ statusUrl, extendUrl, csrfToken, send, isPaused,
   function report() {
     pending = null;
     lastReport = now();
-    if (send({ type: "activity" })) return;
-    post({ activity: "1" });
+    const ago = Math.max(0, (lastReport - lastInput) / 1000);
+    if (send({ type: "activity", ago: ago })) return;
+    post({ activity: "1", ago: String(ago) });
   }
 
   function onInput(event) {
     if (!event.isTrusted || isPaused()) return;
+    lastInput = now();
     if (pending !== null) return; // a report is already on its way
     const wait = lastReport + everyMs - now();
     if (wait <= 0) report();
