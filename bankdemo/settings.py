@@ -241,24 +241,25 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# --- Production posture (DJANGO_DEBUG=0) -----------------------------------------
+# --- Production posture (HTTPS: on by default once DEBUG is off) -------------------
+# `make demo` runs with DEBUG off (the bank's own error pages, never a traceback)
+# but over plain local HTTP: it sets DJANGO_HTTPS=0, where browsers would refuse
+# Secure and __Host- cookies.
+HTTPS = _env_bool("DJANGO_HTTPS", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # "__Host-" when Secure: with Path=/ and no Domain (Django's defaults), no subdomain
 # or plain-HTTP page can plant or overwrite them (sessions_core.W006/E018). Plain
-# names under DEBUG, for local HTTP, where browsers refuse the prefix.
-COOKIE_PREFIX = "" if DEBUG else "__Host-"
+# names without HTTPS (local HTTP), where browsers refuse the prefix.
+COOKIE_PREFIX = "__Host-" if HTTPS else ""
 SESSION_COOKIE_NAME = COOKIE_PREFIX + "sessionid"
 CSRF_COOKIE_NAME = COOKIE_PREFIX + "csrftoken"
-if not DEBUG:
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = _env_int("DJANGO_HSTS_SECONDS", 31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-    SECURE_SSL_REDIRECT = _env_bool("DJANGO_SSL_REDIRECT", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = _env_int("DJANGO_HSTS_SECONDS", 31536000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = HTTPS
+SECURE_SSL_REDIRECT = HTTPS and _env_bool("DJANGO_SSL_REDIRECT", True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 
 LOGGING = {
     "version": 1,

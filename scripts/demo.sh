@@ -4,6 +4,9 @@
 set -euo pipefail
 BIN=${BIN:-.venv/bin}
 PORT=${PORT:-8000}
+# The bank's own error pages, never a traceback (DJANGO_DEBUG=1 for Django's), over
+# plain local HTTP (no Secure cookies, no redirect to HTTPS).
+export DJANGO_DEBUG="${DJANGO_DEBUG:-0}" DJANGO_HTTPS="${DJANGO_HTTPS:-0}"
 pids=()
 
 stop() {

@@ -83,8 +83,15 @@ def help_session_expired(request: HttpRequest):
     )
 
 
+# Signing out other devices, held until the person confirms it's them.
+END_ONE, END_OTHERS = "end_session", "end_other_sessions"
+
+
 @login_required
 def my_sessions(request: HttpRequest):
+    held_id = request.GET.get("pending")
+    if held_id:
+        return _confirmed_sign_out(request, held_id)
     current = request.session.get(RECORD_KEY)
     records = selectors.live_records_of(request.user)
     now = time.time()
@@ -109,6 +116,49 @@ def _own_live_record(request: HttpRequest, record_id: int) -> SessionRecord:
     return record
 
 
+def _hold_sign_out(request: HttpRequest, *, purpose: str, summary: str, **binding):
+    """Ask to confirm first; the sign-out goes ahead on the way back, once."""
+    held_id = stepup.hold(request, purpose=purpose, binding=binding, summary=summary)
+    back = f"{resolve_url('sessions_core:mine')}?pending={held_id}"
+    return redirect(stepup.confirm_url(next_url=back, held_id=held_id))
+
+
+def _sign_out_others(request: HttpRequest, record: SessionRecord | None) -> None:
+    # The other devices hear they were signed out from here, not that they did it.
+    if record is not None:
+        services.end_sessions(records=[record], reason=EndReason.REMOTE_LOGOUT)
+    else:
+        services.end_other_sessions(
+            user=request.user,
+            keep_record_id=request.session.get(RECORD_KEY),
+            reason=EndReason.REMOTE_LOGOUT,
+        )
+    messages.success(request, _("Signed out."), fail_silently=True)
+
+
+def _confirmed_sign_out(request: HttpRequest, held_id: str):
+    """Back from the confirm page: the held sign-out goes ahead, once."""
+    entry = stepup.held(request, held_id)
+    if entry is not None and entry.purpose in {END_ONE, END_OTHERS}:
+        if not entry.confirmed:
+            return redirect(
+                stepup.confirm_url(next_url=request.get_full_path(), held_id=held_id)
+            )
+        stepup.consume(request, held_id=held_id, purpose=entry.purpose)
+        record = None
+        if entry.purpose == END_ONE:
+            record = (
+                SessionRecord.objects.live()
+                .filter(pk=entry.binding.get("record"), user=request.user)
+                .first()
+            )
+        if entry.purpose == END_OTHERS or record is not None:
+            _sign_out_others(request, record)
+    else:
+        messages.error(request, _("That sign-out had expired: nothing was done."))
+    return redirect("sessions_core:mine")
+
+
 @login_required
 @require_POST
 def end_session(request: HttpRequest, record_id: int):
@@ -121,21 +171,21 @@ def end_session(request: HttpRequest, record_id: int):
         return redirect(settings.LOGIN_URL)
     if not stepup.is_fresh(request):
         # Signing out another device asks for the password again; this one does not.
-        return stepup.ask(request, next_url=resolve_url("sessions_core:mine"))
-    # The other device hears that it was signed out from here, not that it did it.
-    services.end_sessions(records=[record], reason=EndReason.REMOTE_LOGOUT)
+        summary = _("signing out %(device)s") % {"device": record.device_words}
+        return _hold_sign_out(
+            request, purpose=END_ONE, summary=summary, record=str(record.pk)
+        )
+    _sign_out_others(request, record)
     return redirect("sessions_core:mine")
 
 
 @login_required
 @require_POST
-@stepup.require_recent(back="sessions_core:mine")
 def end_other_sessions(request: HttpRequest):
-    services.end_other_sessions(
-        user=request.user,
-        keep_record_id=request.session.get(RECORD_KEY),
-        reason=EndReason.REMOTE_LOGOUT,
-    )
+    if not stepup.is_fresh(request):
+        summary = _("signing out all your other devices")
+        return _hold_sign_out(request, purpose=END_OTHERS, summary=summary)
+    _sign_out_others(request, None)
     return redirect("sessions_core:mine")
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import uuid
 from decimal import Decimal
 
@@ -16,6 +17,26 @@ OUT_OF_DATE = gettext_lazy(
 PENCE = gettext_lazy("Use at most two decimal places (pence).")
 
 
+# Pounds as people type them: "25", "25.5", "1,500.00", "£1500". ASCII digits
+# only: Decimal would also take "1e3" (£1,000) or other scripts' digits. A minus
+# sign or a third decimal pass here, for the field's own plainer messages.
+AMOUNT = re.compile(
+    r"£?\s*(?P<pounds>-?(?:\d{1,3}(?:,\d{3})+|\d+))(?P<pence>\.\d+)?", re.ASCII
+)
+
+
+class AmountField(forms.DecimalField):
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip():
+            match = AMOUNT.fullmatch(value.strip())
+            if match is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid"], code="invalid"
+                )
+            value = match["pounds"].replace(",", "") + (match["pence"] or "")
+        return super().to_python(value)
+
+
 class TransferForm(forms.Form):
     source = forms.ModelChoiceField(
         queryset=None,
@@ -29,7 +50,7 @@ class TransferForm(forms.Form):
         empty_label=None,
         error_messages={"invalid_choice": OWN_ACCOUNT},
     )
-    amount = forms.DecimalField(
+    amount = AmountField(
         label=gettext_lazy("Amount (£)"),
         min_value=Decimal("0.01"),
         max_digits=12,
@@ -62,6 +83,9 @@ class TransferForm(forms.Form):
         accounts = accounts_of(user)
         self.fields["source"].queryset = accounts
         self.fields["target"].queryset = accounts
+        if not self.is_bound and len(accounts) > 1:
+            # From one account to another by default, not to the same one.
+            self.initial.setdefault("target", accounts[1].pk)
 
     def binding(self) -> dict[str, str]:
         """What a confirmation of this transfer is tied to: amount, both accounts,

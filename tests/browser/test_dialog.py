@@ -52,7 +52,8 @@ def test_the_absolute_warning_says_when_and_offers_no_stay(serve, context, demo)
     )
     assert shown == ends
     expect(box.get_by_role("button", name="Stay signed in")).to_be_hidden()
-    expect(box.get_by_role("button", name="Sign in again now")).to_be_focused()
+    # Focus on the safe choice: Enter must not sign anyone out.
+    expect(box.get_by_role("button", name="OK")).to_be_focused()
     box.get_by_role("button", name="OK").click()
     expect(box).to_be_hidden()
     page.wait_for_timeout(2000)
@@ -97,3 +98,18 @@ def test_escape_and_tab_still_work_after_a_click_on_the_backdrop(serve, context,
     expect(page.get_by_role("link", name="Transfer")).to_be_focused()
     page.wait_for_timeout(1500)
     assert "/login/" not in page.url
+
+
+def test_an_operator_in_the_admin_is_warned_and_leaves_with_the_reason(
+    serve, context, demo
+):
+    """Staff have the shortest idle limit: the admin's pages warn and leave too
+    (found by a new user: they stayed put after the end)."""
+    server = serve(**WARN_SOON)
+    page = context.new_page()
+    sign_in(page, server, username="operator", path="/login/?next=/admin/")
+    assert "/admin/" in page.url
+    expect(dialog(page)).to_be_visible(timeout=5000)
+    expect(dialog(page).get_by_role("button", name="Stay signed in")).to_be_focused()
+    page.wait_for_url("**/login/?next=*", timeout=8000)
+    expect(page.locator('[data-session-end-reason="idle"]')).to_be_visible()

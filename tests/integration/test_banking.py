@@ -137,3 +137,68 @@ def test_transfer_to_another_customers_account_is_refused(sign_in_as, alice, bob
             amount=Decimal("1"),
             transfer_id=uuid.uuid4(),
         )
+
+
+@pytest.mark.parametrize(
+    ("typed", "moved"),
+    [("25", "25.00"), ("1,000", "1000.00"), ("£12.5", "12.50"), (" 7.05 ", "7.05")],
+)
+def test_amounts_as_people_type_them(sign_in_as, alice, typed, moved):
+    from decimal import Decimal
+
+    client = sign_in_as("alice")
+    current = alice.accounts.get(kind="current")
+    savings = alice.accounts.get(kind="savings")
+    data = {"source": current.pk, "target": savings.pk, "amount": typed}
+    page = client.get("/transfer/")
+    data["transfer_id"] = page.context["form"]["transfer_id"].value()
+    before = current.balance
+    assert client.post("/transfer/", data).status_code == 302
+    current.refresh_from_db()
+    assert before - current.balance == Decimal(moved)
+
+
+@pytest.mark.parametrize(
+    "typed", ["1e3", "2E3", "\u0663", "0.001", "1,00", "-5", "NaN"]
+)
+def test_amounts_no_person_means_are_refused_and_move_nothing(sign_in_as, alice, typed):
+    """Decimal took "1e3" as £1,000 and Arabic-Indic digits (found by a new user)."""
+    client = sign_in_as("alice")
+    current = alice.accounts.get(kind="current")
+    savings = alice.accounts.get(kind="savings")
+    page = client.get("/transfer/")
+    data = {
+        "source": current.pk,
+        "target": savings.pk,
+        "amount": typed,
+        "transfer_id": page.context["form"]["transfer_id"].value(),
+    }
+    response = client.post("/transfer/", data)
+    assert response.status_code == 200
+    assert "Enter an amount" in response.content.decode()
+    before = current.balance
+    current.refresh_from_db()
+    assert current.balance == before
+
+
+def test_the_form_starts_from_one_account_to_another(sign_in_as, alice):
+    form = sign_in_as("alice").get("/transfer/").context["form"]
+    assert form["source"].value() != form["target"].value()
+
+
+def test_not_even_a_superuser_can_edit_the_ledger_in_the_admin(sign_in_as, alice):
+    """Money moves only through a transfer (found by a new user: the admin could
+    edit balances and delete transactions)."""
+    admin = sign_in_as("admin")
+    account = alice.accounts.get(kind="current")
+    before = account.balance
+    change = f"/admin/banking/account/{account.pk}/change/"
+    assert admin.post(change, {"balance": "1000000"}).status_code == 403
+    transaction = account.transactions.first()
+    delete = f"/admin/banking/transaction/{transaction.pk}/delete/"
+    assert admin.post(delete, {"post": "yes"}).status_code == 403
+    assert admin.get("/admin/banking/transfer/add/").status_code == 403
+    account.refresh_from_db()
+    assert account.balance == before
+    assert Transaction.objects.filter(pk=transaction.pk).exists()
+    assert admin.get(change).status_code == 200  # still there to look at

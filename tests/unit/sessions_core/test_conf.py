@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.test import override_settings
 
 from sessions_core.conf import DEFAULTS, _Settings, app_settings, raw
@@ -103,3 +105,17 @@ def test_cookies_are_host_prefixed_when_debug_is_off(monkeypatch):
     development = reload_settings(monkeypatch, DJANGO_DEBUG="1")
     assert development["SESSION_COOKIE_NAME"] == "sessionid"
     assert development["CSRF_COOKIE_NAME"] == "csrftoken"
+
+
+def test_the_demo_runs_without_debug_over_plain_http(monkeypatch):
+    """`make demo`: DEBUG off (the bank's error pages, no traceback) over local
+    HTTP, where Secure and __Host- cookies would be refused."""
+    demo = reload_settings(monkeypatch, DJANGO_DEBUG="0", DJANGO_HTTPS="0")
+    assert demo["DEBUG"] is False
+    assert demo["SESSION_COOKIE_NAME"] == "sessionid"
+    assert not demo.get("SESSION_COOKIE_SECURE", False)
+    assert not demo.get("SECURE_SSL_REDIRECT", False)
+    script = (Path(__file__).resolve().parents[3] / "scripts" / "demo.sh").read_text()
+    assert (
+        'DJANGO_DEBUG="${DJANGO_DEBUG:-0}" DJANGO_HTTPS="${DJANGO_HTTPS:-0}"' in script
+    )

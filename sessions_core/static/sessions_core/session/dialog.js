@@ -87,6 +87,11 @@ export function createDialog(root, { onStay, onSignOut, onRestart }) {
     return Array.prototype.slice.call(parts[kind].querySelectorAll("button"));
   }
 
+  /** Where focus goes first: the safe choice, so Enter never signs anyone out. */
+  function safeButton() {
+    return parts[kind].querySelector(kind === "idle" ? "[data-session-stay]" : "[data-session-ok]");
+  }
+
   function announce(text) {
     announcer.textContent = text;
   }
@@ -117,7 +122,7 @@ export function createDialog(root, { onStay, onSignOut, onRestart }) {
     root.setAttribute("aria-describedby", kind === "idle" ? "session-warning-text" : "session-absolute-text");
     parts.idle.hidden = kind !== "idle";
     parts.absolute.hidden = kind !== "absolute";
-    if (!root.hidden) buttons()[0].focus();
+    if (!root.hidden) safeButton().focus();
   }
 
   function show() {
@@ -131,7 +136,7 @@ export function createDialog(root, { onStay, onSignOut, onRestart }) {
     announce(kind === "idle"
       ? interpolate(gettext("You will be signed out in %(time)s. Choose Stay signed in to continue."), time)
       : interpolate(gettext("This session ends in %(time)s."), time));
-    buttons()[0].focus();
+    safeButton().focus();
   }
 
   function hide() {
@@ -180,7 +185,7 @@ export function createDialog(root, { onStay, onSignOut, onRestart }) {
     // The backdrop is not a way out, and must not take the focus away.
     if (event.target === root) {
       event.preventDefault();
-      buttons()[0].focus();
+      safeButton().focus();
     }
   });
   root.querySelector("[data-session-stay]").addEventListener("click", stay);
