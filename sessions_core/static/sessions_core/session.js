@@ -40,8 +40,23 @@ function start(config) {
     return config.login + "?next=" + encodeURIComponent(location.pathname + location.search);
   }
 
+  // A form being sent (or a link followed) is already on its way to the server,
+  // which answers an ended session with the sign-in page and its reason: going
+  // there from here as well would cancel that answer (the rotating admin's own
+  // "Rotate" would never show its result).
+  // Should that navigation fail (offline, a download), the page leaves after all.
+  let navigating = false;
+  function navigate() {
+    navigating = true;
+    setTimeout(function () { navigating = false; }, 10000);
+  }
+  window.addEventListener("submit", function (event) {
+    if (!event.defaultPrevented) navigate();
+  });
+  window.addEventListener("beforeunload", navigate);
+
   function leave() {
-    if (leaving) return;
+    if (leaving || navigating) return;
     leaving = true;
     saveDrafts();
     // replace(): a GET, so nothing is re-posted, and Back does not return here.
