@@ -9,18 +9,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from sessions_core.admin.common import ReadOnlyAdmin as LedgerAdmin
+
 from .models import Account, Transaction, Transfer
-
-
-class LedgerAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Account)
