@@ -12,8 +12,8 @@ from enum import StrEnum
 from .reasons import EndReason
 
 # Activity is written at most once per window (1/20 of the idle limit, at most 60 s);
-# a tab reports input at most every 60 s, at most 4 times a second. Each is at most
-# a quarter (SHARE) of the quiet time before the warning: see activity_every().
+# a tab reports input every 0.25-60 s. Each is at most a quarter (SHARE) of the
+# quiet time before the warning: see activity_every().
 ACTIVITY_WINDOW_FRACTION = 20
 ACTIVITY_WINDOW_MAX = 60.0
 ACTIVITY_REPORT_SHARE = 4
@@ -48,31 +48,21 @@ class Verdict:
     idle_expires_in: float
     absolute_expires_in: float
     warning_lead: int
-    # Which limit comes first ("idle" or "absolute"), and in how many seconds.
-    kind: str
+    kind: str  # which limit comes first ("idle" or "absolute"), and in how many s
     expires_in: float
-    # Seconds until the warning for the nearer limit starts (0 once it has).
-    warn_in: float
+    warn_in: float  # seconds until the nearer limit's warning starts (0 once it has)
     # When it was judged (seconds since the epoch): the seconds above count from it.
     at: float = 0.0
-    # The limits the session was judged by.
-    limits: Limits | None = None
+    limits: Limits | None = None  # the limits the session was judged by
     # Seconds until the session's key version retires, if a rotation retired it.
     key_expires_in: float | None = None
 
-    @property
-    def expired(self) -> bool:
-        return self.state is State.EXPIRED
+    expired = property(lambda self: self.state is State.EXPIRED)
 
     # Deadlines as moments (seconds since the epoch), for those who schedule or
     # show them: nobody else adds limits to timestamps.
-    @property
-    def idle_deadline(self) -> float:
-        return self.at + self.idle_expires_in
-
-    @property
-    def absolute_deadline(self) -> float:
-        return self.at + self.absolute_expires_in
+    idle_deadline = property(lambda self: self.at + self.idle_expires_in)
+    absolute_deadline = property(lambda self: self.at + self.absolute_expires_in)
 
     @property
     def deadline(self) -> float:
@@ -81,10 +71,8 @@ class Verdict:
 
     def seconds_left(self, now: float) -> tuple[float, float]:
         """Seconds from ``now`` to the idle and the absolute deadline (never < 0)."""
-        return (
-            max(self.idle_deadline - now, 0.0),
-            max(self.absolute_deadline - now, 0.0),
-        )
+        idle, absolute = self.idle_deadline - now, self.absolute_deadline - now
+        return max(idle, 0.0), max(absolute, 0.0)
 
     def next_wake(self, *, warned: bool) -> float:
         """When a tab acts next on this verdict: its warning, or once warned its
@@ -172,9 +160,8 @@ def activity_window(limits: Limits) -> float:
 def activity_due(*, last_recorded: float, now: float, limits: Limits) -> bool:
     """Tell whether activity at ``now`` should be written over ``last_recorded``.
 
-    Skipping a write makes the server enforce an idle deadline up to one window
-    earlier than the user's latest action: never later, so a deadline shown from the
-    stored value is never one the server will not honour.
+    A skipped write makes the server enforce an idle deadline up to one window
+    early, never late: a deadline shown from the stored value is always honoured.
     """
     return now - last_recorded >= activity_window(limits)
 
@@ -204,9 +191,7 @@ def settled(*, last_active: float, now: float) -> bool:
     return now - last_active >= SWEEP_SETTLE
 
 
-def key_version_retired(
-    *, version: int, current: int, retire_at: float, now: float
-) -> bool:
+def key_version_retired(*, version: int, current: int, retire_at, now) -> bool:
     """Tell whether a rotation to ``current``, retiring at ``retire_at``, ends it."""
     return version < current and retire_at <= now
 
@@ -224,12 +209,9 @@ def classify_lost_session(
     limits: Limits,
     unreadable: bool = False,
 ) -> EndReason:
-    """Name why a live record's session vanished from its store or cannot be used.
-
-    If its own limits had passed, that is the reason. Otherwise a session that
-    no longer verifies (its secret key is gone) ended by a key rotation, and one
-    that is simply gone was lost by the store (an outage that lost data).
-    """
+    """Name why a live record's session vanished from its store or cannot be used:
+    its own limit if one passed; else a key rotation if it no longer verifies (its
+    secret key is gone), or the store's loss (an outage that lost data)."""
     verdict = judge(
         signed_in=signed_in, last_active=last_active, now=now, limits=limits
     )
@@ -248,3 +230,21 @@ def step_up_fresh(*, confirmed_at: float | None, now: float, window: int) -> boo
     if confirmed_at is None:
         return False
     return confirmed_at - STEP_UP_CLOCK_SKEW <= now < confirmed_at + window
+
+
+def token_left(*, issued_at: float, ttl: float, now: float) -> float:
+    """Seconds left to a token issued at ``issued_at`` for ``ttl`` seconds; 0 or
+    less: expired (at its deadline exactly, like every limit here)."""
+    return issued_at + ttl - now
+
+
+def token_lives(*, access_ttl: float, verdict: Verdict) -> tuple[float, float]:
+    """Seconds a new access and a new refresh token live: never past the absolute
+    limit, which nothing extends (the idle limit may end both sooner)."""
+    return min(access_ttl, verdict.absolute_expires_in), verdict.absolute_expires_in
+
+
+def refresh_retry(*, used_at: float, now: float, grace: float) -> bool:
+    """Tell whether a used refresh token presented at ``now`` is a retry after a
+    lost response (within ``grace`` of its use), not a reuse."""
+    return now < used_at + grace

@@ -14,9 +14,19 @@ from .backends.base import (
     StoreUnavailable,
     Tombstone,
     digest_key,
+    encode_data,
+    stored_for,
 )
+from .sessiondata import LAST_ACTIVE_KEY
 
-__all__ = ["Entry", "StoreUnavailable", "Tombstone", "engine", "session_store"]
+__all__ = [
+    "DigestSession",
+    "Entry",
+    "StoreUnavailable",
+    "Tombstone",
+    "engine",
+    "session_store",
+]
 
 
 def engine() -> type[FinalSessionStore]:
@@ -47,3 +57,34 @@ def delete_many(digests: list[str]) -> None:
     """Remove sessions (their records already say how they ended)."""
     if digests:
         engine().delete_digests(digests)
+
+
+class DigestSession(dict):
+    """A session's data reached by its digest alone, for doors that never hold its
+    key (API tokens): enough of a session for ``sessions_core.stepup``.
+
+    ``save()`` writes only over live data, as every engine's save does, and keeps
+    the newest activity the store holds ("latest wins").
+    """
+
+    def __init__(self, digest: str, data: dict):
+        super().__init__(data)
+        self.digest = digest
+        self.modified = False
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        self.modified = True
+
+    def save(self) -> bool:
+        """Write it back if changed; False if the session ended meanwhile."""
+        if not self.modified:
+            return True
+        stored = read(self.digest).data
+        if stored is None:
+            return False
+        data = dict(self)
+        if stored.get(LAST_ACTIVE_KEY, 0) > data.get(LAST_ACTIVE_KEY, 0):
+            data[LAST_ACTIVE_KEY] = stored[LAST_ACTIVE_KEY]
+        self.modified = False
+        return engine().write_if_live(self.digest, encode_data(data), stored_for())
