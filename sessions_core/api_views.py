@@ -175,7 +175,9 @@ class SessionView(APIView):
             token_service.sign_out(token_session=request.auth)
             return Response(status=status.HTTP_204_NO_CONTENT)
         if not stepup.is_fresh(request):
-            return step_up_required(request, reverse("sessions_core_api:confirm"))
+            # Reversed in the namespace these URLs were included under, whatever it is.
+            namespace = request.resolver_match.namespace
+            return step_up_required(request, reverse(f"{namespace}:confirm"))
         end_sessions(records=[record], reason=EndReason.REMOTE_LOGOUT)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

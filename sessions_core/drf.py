@@ -13,6 +13,8 @@ reason, ``{"reason": CODE, "detail": text}``:
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
@@ -93,6 +95,10 @@ def exception_handler(exc, context):
     # Imported here: rest_framework.views imports this module through its settings.
     from rest_framework.views import exception_handler as drf_exception_handler
 
+    if isinstance(exc, Http404):  # DRF answers it as NotFound: name it so
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
