@@ -149,7 +149,7 @@ class SessionsView(APIView):
         }
     )
     def get(self, request):
-        current = request.auth.record.pk
+        current = request.auth.record_id
         rows = [
             _device(record, current)
             for record in selectors.live_records_of(request.user)
@@ -171,7 +171,7 @@ class SessionView(APIView):
             return Response(
                 {"reason": "not_found", "detail": _("No such session.")}, status=404
             )
-        if record.pk == request.auth.record.pk:
+        if record.pk == request.auth.record_id:
             token_service.sign_out(token_session=request.auth)
             return Response(status=status.HTTP_204_NO_CONTENT)
         if not stepup.is_fresh(request):

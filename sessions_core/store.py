@@ -63,28 +63,33 @@ class DigestSession(dict):
     """A session's data reached by its digest alone, for doors that never hold its
     key (API tokens): enough of a session for ``sessions_core.stepup``.
 
-    ``save()`` writes only over live data, as every engine's save does, and keeps
-    the newest activity the store holds ("latest wins").
+    ``save()`` writes only over live data, as every engine's save does, and only
+    the keys this copy changed, over what the store holds now: a slow call never
+    undoes a concurrent refresh or newer activity ("latest wins").
     """
 
     def __init__(self, digest: str, data: dict):
         super().__init__(data)
         self.digest = digest
-        self.modified = False
+        self.changed: set[str] = set()
 
     def __setitem__(self, key, value) -> None:
         super().__setitem__(key, value)
-        self.modified = True
+        self.changed.add(key)
+
+    @property
+    def modified(self) -> bool:
+        return bool(self.changed)
 
     def save(self) -> bool:
-        """Write it back if changed; False if the session ended meanwhile."""
-        if not self.modified:
+        """Write the changes; False if the session ended meanwhile."""
+        if not self.changed:
             return True
         stored = read(self.digest).data
         if stored is None:
             return False
-        data = dict(self)
+        data = {**stored, **{key: self[key] for key in self.changed}}
         if stored.get(LAST_ACTIVE_KEY, 0) > data.get(LAST_ACTIVE_KEY, 0):
             data[LAST_ACTIVE_KEY] = stored[LAST_ACTIVE_KEY]
-        self.modified = False
+        self.changed = set()
         return engine().write_if_live(self.digest, encode_data(data), stored_for())

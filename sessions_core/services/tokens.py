@@ -25,7 +25,7 @@ from sessions_core import policy, selectors, store
 from sessions_core.conf import app_settings
 from sessions_core.models import RefreshToken, SessionRecord, TokenFamily, digest_key
 from sessions_core.reasons import EndReason
-from sessions_core.sessiondata import RECORD_KEY
+from sessions_core.sessiondata import ACCESS_KEY, RECORD_KEY
 
 from .ends import end_sessions
 from .token_checks import (
@@ -105,6 +105,7 @@ def sign_in(*, request: HttpRequest, user) -> TokenPair:
     family = TokenFamily.objects.create(
         record=record, access_digest=digest_key(access), access_issued_at=now
     )
+    _make_current(session, access, now)
     RefreshToken.objects.create(
         family=family, digest=digest_key(refresh), issued_at=now
     )
@@ -142,7 +143,7 @@ def refresh(*, refresh_token) -> TokenPair:
         raise TokenRefused(INVALID_TOKEN)
     record = token.family.record
     now = time.time()
-    _, _, verdict = judge_record(record, now=now)
+    data, _, verdict = judge_record(record, now=now)
     access, new_refresh = _new_tokens()
     with transaction.atomic():
         won = RefreshToken.objects.filter(pk=token.pk, used_at__isnull=True).update(
@@ -156,8 +157,25 @@ def refresh(*, refresh_token) -> TokenPair:
             TokenFamily.objects.filter(pk=token.family_id).update(
                 access_digest=digest_key(access), access_issued_at=now
             )
-            return _pair(access, new_refresh, issued_at=now, verdict=verdict, now=now)
+            # The store names the current access token, written before the commit:
+            # an outage or an end meanwhile leaves the refresh token unused.
+            if _make_current(store.DigestSession(record.key_digest, data), access, now):
+                return _pair(
+                    access, new_refresh, issued_at=now, verdict=verdict, now=now
+                )
+            transaction.set_rollback(True)
+    if won:  # the session ended meanwhile: say why
+        judge_record(
+            SessionRecord.objects.select_related("user").get(pk=record.pk), now=now
+        )
+        raise TokenRefused(INVALID_TOKEN)
     return _retry_or_reuse(token.pk, refresh_token=refresh_token, now=now)
+
+
+def _make_current(session, access: str, now: float) -> bool:
+    """Name ``access`` the session's access token: every earlier one stops."""
+    session[ACCESS_KEY] = [digest_key(access), now]
+    return session.save()
 
 
 def _retry_or_reuse(token_id: int, *, refresh_token: str, now: float) -> TokenPair:
