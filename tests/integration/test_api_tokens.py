@@ -43,6 +43,9 @@ def test_accounts_with_the_token(demo, engine):
 def test_refresh_rotates_and_the_old_access_token_stops(demo, engine):
     pair = sign_in()
     client = pair["client"]
+    # Used first: this process now knows where the token leads, and must still
+    # learn from the store that a refresh replaced it.
+    assert get(client, "/api/accounts/", pair["access"]).status_code == 200
     response = refresh(client, pair["refresh"])
     assert response.status_code == 200
     new = response.json()
