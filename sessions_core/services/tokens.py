@@ -179,9 +179,13 @@ def _make_current(session, access: str, now: float) -> bool:
 
 
 def _retry_or_reuse(token_id: int, *, refresh_token: str, now: float) -> TokenPair:
-    token = RefreshToken.objects.select_related(
-        "successor", "family__record__user"
-    ).get(pk=token_id)
+    token = (
+        RefreshToken.objects.select_related("successor", "family__record__user")
+        .filter(pk=token_id)
+        .first()
+    )
+    if token is None:  # its user was deleted meanwhile (the rows cascade)
+        raise TokenRefused(INVALID_TOKEN)
     family, successor = token.family, token.successor
     if (
         token.retry
