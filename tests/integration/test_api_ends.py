@@ -73,6 +73,8 @@ def test_admin_force_sign_out_from_the_admin_page(engine, demo, sign_in_as):
     pair = sign_in()
     admin = sign_in_as("admin")
     record = api_record(demo["alice"])
+    listing = admin.get("/admin/sessions_core/sessionrecord/")
+    assert "API client" in listing.content.decode()  # a device like any other
     data = {"action": "force_sign_out", "_selected_action": [record.pk]}
     done = admin.post(
         "/admin/sessions_core/sessionrecord/", {**data, "confirmed": "yes"}
@@ -153,3 +155,11 @@ def test_an_end_is_seen_on_the_next_call_not_later(engine, demo):
     assert get(client, ACCOUNTS, pair["access"]).status_code == 200
     services.force_logout(user_ids=[demo["alice"].pk], by=None)
     assert_refused(get(client, ACCOUNTS, pair["access"]), "admin")
+
+
+def test_an_idle_session_nobody_calls_is_swept_and_says_idle(engine, clock, demo):
+    pair = sign_in()
+    clock.advance(700)
+    services.sweep_all(batch_size=100)
+    assert api_record(demo["alice"]).end_reason == "idle"
+    assert_refused(refresh(pair["client"], pair["refresh"]), "idle")
