@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
     "sessions_core",
     "bankdemo.banking",
 ]
@@ -191,6 +193,10 @@ SESSIONS_CORE_PURGE_BATCH = _env_int("SESSIONS_CORE_PURGE_BATCH", 5000)
 # "Confirm it's you": how long a confirmation covers signing out other devices and
 # changing the password; transfers above the amount need one of their own.
 SESSIONS_CORE_STEP_UP_WINDOW = _env_int("SESSION_STEP_UP_WINDOW", 300)
+# The API's tokens (/api/): an access token lives minutes; a refresh retried with the
+# same used token within the grace (a lost response) gets the same pair back.
+SESSIONS_CORE_ACCESS_TOKEN_TTL = _env_int("SESSION_ACCESS_TOKEN_TTL", 300)
+SESSIONS_CORE_REFRESH_GRACE = _env_int("SESSION_REFRESH_GRACE", 30)
 BANKING_STEP_UP_AMOUNT = _env_pounds("SESSION_STEP_UP_AMOUNT", "1000")
 # How long the store keeps a session (or the tombstone of its end) after its last
 # write. The cookie itself has no Expires (sessions_core.backends): the server
@@ -272,4 +278,23 @@ LOGGING = {
             "level": "WARNING",
         },
     },
+}
+
+# --- The API (/api/: Django REST framework, OpenAPI by drf-spectacular) ---------------
+REST_FRAMEWORK = {
+    # Only sessions_core's bearer tokens: no SessionAuthentication, so no cookie
+    # (and no CSRF question) on the API.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["sessions_core.drf.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "sessions_core.drf.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "bankdemo API",
+    "DESCRIPTION": "Accounts, history, transfers, devices; tokens bound to sessions.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
 }

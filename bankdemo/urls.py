@@ -27,6 +27,7 @@ urlpatterns = [
     ),
     path("i18n/setlang/", switch_language, name="set_language"),
     path("admin/", admin.site.urls),
+    path("api/", include("bankdemo.api_urls")),
     path("", include("sessions_core.urls")),
     path("", include("bankdemo.banking.urls")),
 ]

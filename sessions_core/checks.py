@@ -24,6 +24,10 @@ AAL2_MAX_ABSOLUTE = 24 * 3600
 # A confirmation older than this is not "recent" any more: AAL3's inactivity bound
 # and PCI DSS 8.2.8's idle limit are both 15 minutes.
 STEP_UP_MAX_WINDOW = 900
+# An access token is short-lived only if it lives minutes (RFC 9700 §2.2.2), and a
+# refresh retry grace past Okta's 60 s ceiling gives a stolen token time to race.
+ACCESS_TOKEN_MAX_TTL = 900
+REFRESH_GRACE_MAX = 60
 Apps = Sequence[AppConfig] | None
 Messages = list[CheckMessage]
 
@@ -43,6 +47,8 @@ NUMBERS: dict[str, tuple[type, bool]] = {
     "WS_RECHECK": (float, False),
     "KEY_VERSION_TTL": (float, True),  # 0: read the versions on every request
     "STEP_UP_WINDOW": (int, False),  # 0 would ask again before every action
+    "ACCESS_TOKEN_TTL": (int, False),
+    "REFRESH_GRACE": (float, True),  # 0: no retry; a used token is always reuse
 }
 # The four that every verdict uses; too low is sessions_core.E001.
 LIFETIMES = ("IDLE_TIMEOUT", "STAFF_IDLE_TIMEOUT", "ABSOLUTE_TIMEOUT", "WARNING_LEAD")
@@ -177,6 +183,26 @@ def _check_step_up_window() -> Warning | None:
     )
 
 
+# Each token setting's id and bound when it is too long for what it is.
+TOKEN_BOUNDS = {
+    "ACCESS_TOKEN_TTL": ("sessions_core.W007", ACCESS_TOKEN_MAX_TTL, "an access token"),
+    "REFRESH_GRACE": ("sessions_core.W008", REFRESH_GRACE_MAX, "a refresh retry"),
+}
+
+
+def _check_token_lifetimes() -> list[Warning]:
+    """Warn of token lifetimes that leave a stolen token too long to act."""
+    return [
+        Warning(
+            f"{PREFIX}{name} is {raw(name)!r} s: too long for {what}.",
+            hint=f"Set {PREFIX}{name} to {bound} or less (default {DEFAULTS[name]!r}).",
+            id=check_id,
+        )
+        for name, (check_id, bound, what) in TOKEN_BOUNDS.items()
+        if not _check_number(name) and raw(name) > bound
+    ]
+
+
 def _check_name(name: str, pattern: re.Pattern[str] | None) -> Error | None:
     value = raw(name)
     if isinstance(value, str) and (pattern.fullmatch(value) if pattern else value):
@@ -220,5 +246,5 @@ def check_settings(app_configs: Apps = None, **kwargs: Any) -> Messages:
     """Check every setting but the lifetimes: numbers, names and the limits hook."""
     numbers = [_check_number(name) for name in NUMBERS if name not in LIFETIMES]
     names = [_check_name(name, pattern) for name, pattern in NAMES.items()]
-    extra = (_check_hook(), _check_step_up_window())
+    extra = (_check_hook(), _check_step_up_window(), *_check_token_lifetimes())
     return [error for error in (*numbers, *names, *extra) if error]

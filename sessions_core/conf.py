@@ -33,6 +33,8 @@ DEFAULTS: dict[str, Any] = {
     "UNUSUAL_MIN_COUNT": 3,
     "UNUSUAL_WINDOW_DAYS": 7,
     "STEP_UP_WINDOW": 300,
+    "ACCESS_TOKEN_TTL": 300,
+    "REFRESH_GRACE": 30,
 }
 
 
@@ -125,6 +127,17 @@ class _Settings:
     def STEP_UP_WINDOW(self) -> int:
         """Seconds a "confirm it's you" covers the risky actions that ask for one."""
         return int(raw("STEP_UP_WINDOW"))
+
+    @property
+    def ACCESS_TOKEN_TTL(self) -> int:
+        """Seconds an API access token lives (its refresh token: the session)."""
+        return int(raw("ACCESS_TOKEN_TTL"))
+
+    @property
+    def REFRESH_GRACE(self) -> float:
+        """Seconds a used refresh token, retried after a lost response, returns the
+        same new pair instead of counting as reuse."""
+        return float(raw("REFRESH_GRACE"))
 
 
 app_settings = _Settings()

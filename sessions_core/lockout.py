@@ -4,7 +4,9 @@ lifting a lock from the admin."""
 from __future__ import annotations
 
 from django.contrib.auth.forms import AuthenticationForm
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from .models import SessionEvent
 from .services import log_event
@@ -14,8 +16,15 @@ def lockout_response(request, original_response=None, credentials=None):
     """Render the sign-in page with the lockout message (HTTP 403).
 
     The same answer for existing and unknown usernames, so it tells nobody which
-    accounts exist.
+    accounts exist. An API call (``sessions_core.drf``) gets
+    ``{"reason": "locked"}`` instead.
     """
+    if getattr(request, "sessions_core_api", False):
+        detail = _(
+            "Too many failed attempts: this account is locked for a while. "
+            "This is not an expired session."
+        )
+        return JsonResponse({"reason": "locked", "detail": detail}, status=403)
     return render(
         request,
         "registration/login.html",

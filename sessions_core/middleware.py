@@ -50,7 +50,7 @@ class SessionMiddleware(DjangoSessionMiddleware):
 
     def process_response(self, request, response):
         try:
-            return super().process_response(request, response)
+            response = super().process_response(request, response)
         except StoreUnavailable:
             return outage_response(request)
         except SessionInterrupted:
@@ -60,6 +60,14 @@ class SessionMiddleware(DjangoSessionMiddleware):
             ended = end_notice.ended_response(request)
             end_notice.set_end_cookie(ended, request.sessions_core_end)
             return ended
+        name = settings.SESSION_COOKIE_NAME
+        if name in response.cookies and _is_background(request):
+            # A background request (a status poll) still on an old cookie must
+            # not delete the cookie: the browser may hold a newer one by now (a
+            # sign-in again, a key change), and this would sign it out.
+            if not response.cookies[name].value:
+                del response.cookies[name]
+        return response
 
     def process_exception(self, request, exception):
         if isinstance(exception, StoreUnavailable):
@@ -138,9 +146,7 @@ class SessionLifetimeMiddleware:
         return None
 
     def _is_background(self, request: HttpRequest, view) -> bool:
-        # META directly: request.headers would parse every header on each request.
-        meta_key = "HTTP_" + app_settings.BACKGROUND_HEADER.upper().replace("-", "_")
-        return request.META.get(meta_key) == "1" or getattr(
+        return _is_background(request) or getattr(
             view, decorators.BACKGROUND_ATTR, False
         )
 
@@ -173,3 +179,10 @@ class SessionLifetimeMiddleware:
                 response.delete_cookie(end_cookie)
         elif request.sessions_core_end is not None:
             end_notice.set_end_cookie(response, request.sessions_core_end)
+
+
+def _is_background(request: HttpRequest) -> bool:
+    """Tell whether the request says it is background traffic (its header)."""
+    # META directly: request.headers would parse every header on each request.
+    meta_key = "HTTP_" + app_settings.BACKGROUND_HEADER.upper().replace("-", "_")
+    return request.META.get(meta_key) == "1"

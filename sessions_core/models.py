@@ -10,7 +10,15 @@ from .backends.base import digest_key
 from .reasons import choices as reason_choices
 from .request_info import describe_browser
 
-__all__ = ["KeyVersion", "SessionEvent", "SessionRecord", "StoredSession", "digest_key"]
+__all__ = [
+    "KeyVersion",
+    "RefreshToken",
+    "SessionEvent",
+    "SessionRecord",
+    "StoredSession",
+    "TokenFamily",
+    "digest_key",
+]
 
 
 class SessionRecordQuerySet(models.QuerySet):
@@ -101,6 +109,46 @@ class SessionRecord(models.Model):
     def device_words(self) -> str:
         """The browser in the active language (``device`` is stored in English)."""
         return describe_browser(self.user_agent) if self.user_agent else self.device
+
+
+class TokenFamily(models.Model):
+    """The API tokens of one session: its current access token, by digest only.
+
+    The session itself (record, store entry, limits, reasons) is a browser's; the
+    session key is never handed out, so only these tokens reach it.
+    """
+
+    record = models.OneToOneField(
+        SessionRecord, on_delete=models.CASCADE, related_name="token_family"
+    )
+    access_digest = models.CharField(max_length=64, unique=True)
+    access_issued_at = models.FloatField()  # seconds since the epoch, for the policy
+
+    def __str__(self) -> str:
+        return f"tokens of {self.record}"
+
+
+class RefreshToken(models.Model):
+    """One refresh token of a family, by digest: used once, then kept to spot reuse.
+
+    ``retry`` holds the pair it was exchanged for, sealed with the token itself
+    (sessions_core.tokens.seal): only whoever holds this token can read it, for a
+    retry within the grace; it is emptied once that retry is served.
+    """
+
+    family = models.ForeignKey(
+        TokenFamily, on_delete=models.CASCADE, related_name="refresh_tokens"
+    )
+    digest = models.CharField(max_length=64, unique=True)
+    issued_at = models.FloatField()
+    used_at = models.FloatField(null=True, blank=True)
+    successor = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    retry = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return self.digest[:10]
 
 
 class KeyVersion(models.Model):

@@ -12,8 +12,8 @@ from .verdicts import Limits, State, Verdict
 __all__ = ["Limits", "State", "Verdict"]  # with the functions below
 
 # Activity is written at most once per window (1/20 of the idle limit, at most 60 s);
-# a tab reports input at most every 60 s, at most 4 times a second. Each is at most
-# a quarter (SHARE) of the quiet time before the warning: see activity_every().
+# a tab reports input every 0.25-60 s. Each is at most a quarter (SHARE) of the
+# quiet time before the warning: see activity_every().
 ACTIVITY_WINDOW_FRACTION = 20
 ACTIVITY_WINDOW_MAX = 60.0
 ACTIVITY_REPORT_SHARE = 4
@@ -105,9 +105,8 @@ def activity_window(limits: Limits) -> float:
 def activity_due(*, last_recorded: float, now: float, limits: Limits) -> bool:
     """Tell whether activity at ``now`` should be written over ``last_recorded``.
 
-    Skipping a write makes the server enforce an idle deadline up to one window
-    earlier than the user's latest action: never later, so a deadline shown from the
-    stored value is never one the server will not honour.
+    A skipped write makes the server enforce an idle deadline up to one window
+    early, never late: a deadline shown from the stored value is always honoured.
     """
     return now - last_recorded >= activity_window(limits)
 
@@ -147,9 +146,7 @@ def settled(*, last_active: float, now: float) -> bool:
     return now - last_active >= SWEEP_SETTLE
 
 
-def key_version_retired(
-    *, version: int, current: int, retire_at: float, now: float
-) -> bool:
+def key_version_retired(*, version: int, current: int, retire_at, now) -> bool:
     """Tell whether a rotation to ``current``, retiring at ``retire_at``, ends it."""
     return version < current and retire_at <= now
 
@@ -167,12 +164,9 @@ def classify_lost_session(
     limits: Limits,
     unreadable: bool = False,
 ) -> EndReason:
-    """Name why a live record's session vanished from its store or cannot be used.
-
-    If its own limits had passed, that is the reason. Otherwise a session that
-    no longer verifies (its secret key is gone) ended by a key rotation, and one
-    that is simply gone was lost by the store (an outage that lost data).
-    """
+    """Name why a live record's session vanished from its store or cannot be used:
+    its own limit if one passed; else a key rotation if it no longer verifies (its
+    secret key is gone), or the store's loss (an outage that lost data)."""
     verdict = judge(
         signed_in=signed_in, last_active=last_active, now=now, limits=limits
     )
@@ -191,3 +185,21 @@ def step_up_fresh(*, confirmed_at: float | None, now: float, window: int) -> boo
     if confirmed_at is None:
         return False
     return confirmed_at - STEP_UP_CLOCK_SKEW <= now < confirmed_at + window
+
+
+def token_left(*, issued_at: float, ttl: float, now: float) -> float:
+    """Seconds left to a token issued at ``issued_at`` for ``ttl`` seconds; 0 or
+    less: expired (at its deadline exactly, like every limit here)."""
+    return issued_at + ttl - now
+
+
+def token_lives(*, access_ttl: float, verdict: Verdict) -> tuple[float, float]:
+    """Seconds a new access and a new refresh token live: never past the absolute
+    limit, which nothing extends (the idle limit may end both sooner)."""
+    return min(access_ttl, verdict.absolute_expires_in), verdict.absolute_expires_in
+
+
+def refresh_retry(*, used_at: float, now: float, grace: float) -> bool:
+    """Tell whether a used refresh token presented at ``now`` is a retry after a
+    lost response (within ``grace`` of its use), not a reuse."""
+    return now < used_at + grace

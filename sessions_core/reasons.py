@@ -22,6 +22,7 @@ class EndReason(StrEnum):
     LOGOUT = "logout"
     REMOTE_LOGOUT = "remote_logout"
     STORE_LOST = "store_lost"
+    REFRESH_REUSED = "refresh_reused"
 
     @property
     def label(self) -> str:
@@ -93,6 +94,14 @@ WORDS = {
         _(
             "We're sorry: our servers lost this session during a technical problem. "
             "Your account is safe; please sign in again."
+        ),
+    ),
+    EndReason.REFRESH_REUSED: (
+        _("Refresh token used twice"),
+        _(
+            "You were signed out because this app's sign-in was used twice, which "
+            "can mean someone copied it. Sign in again; if this repeats, change your "
+            "password."
         ),
     ),
 }

@@ -15,6 +15,8 @@ RECORD_KEY = "_sessions_core_record"
 # "Confirm it's you": when this session last confirmed, and the actions waiting for
 # a confirmation of their own (sessions_core.stepup).
 STEP_UP_KEY = "_sessions_core_step_up"
+# An API session's current access token: [its SHA-256 digest, when it was issued].
+ACCESS_KEY = "_sessions_core_access"
 
 
 @dataclass(frozen=True)

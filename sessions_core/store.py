@@ -14,9 +14,19 @@ from .backends.base import (
     StoreUnavailable,
     Tombstone,
     digest_key,
+    encode_data,
+    stored_for,
 )
+from .sessiondata import LAST_ACTIVE_KEY
 
-__all__ = ["Entry", "StoreUnavailable", "Tombstone", "engine", "session_store"]
+__all__ = [
+    "DigestSession",
+    "Entry",
+    "StoreUnavailable",
+    "Tombstone",
+    "engine",
+    "session_store",
+]
 
 
 def engine() -> type[FinalSessionStore]:
@@ -47,3 +57,39 @@ def delete_many(digests: list[str]) -> None:
     """Remove sessions (their records already say how they ended)."""
     if digests:
         engine().delete_digests(digests)
+
+
+class DigestSession(dict):
+    """A session's data reached by its digest alone, for doors that never hold its
+    key (API tokens): enough of a session for ``sessions_core.stepup``.
+
+    ``save()`` writes only over live data, as every engine's save does, and only
+    the keys this copy changed, over what the store holds now: a slow call never
+    undoes a concurrent refresh or newer activity ("latest wins").
+    """
+
+    def __init__(self, digest: str, data: dict):
+        super().__init__(data)
+        self.digest = digest
+        self.changed: set[str] = set()
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        self.changed.add(key)
+
+    @property
+    def modified(self) -> bool:
+        return bool(self.changed)
+
+    def save(self) -> bool:
+        """Write the changes; False if the session ended meanwhile."""
+        if not self.changed:
+            return True
+        stored = read(self.digest).data
+        if stored is None:
+            return False
+        data = {**stored, **{key: self[key] for key in self.changed}}
+        if stored.get(LAST_ACTIVE_KEY, 0) > data.get(LAST_ACTIVE_KEY, 0):
+            data[LAST_ACTIVE_KEY] = stored[LAST_ACTIVE_KEY]
+        self.changed = set()
+        return engine().write_if_live(self.digest, encode_data(data), stored_for())

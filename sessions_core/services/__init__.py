@@ -18,8 +18,12 @@ from .ends import (
 )
 from .starts import enforce_session_cap, rekey, start_session
 from .sweeps import sweep_all, sweep_batch
+from .tokens import TokenPair, TokenRefused, TokenSession
 
 __all__ = [
+    "TokenPair",
+    "TokenRefused",
+    "TokenSession",
     "end_current",
     "end_lost_session",
     "end_other_sessions",

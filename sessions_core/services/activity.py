@@ -14,7 +14,7 @@ from sessions_core.sessiondata import LAST_ACTIVE_KEY, Stamps, read_stamps
 from .audit import log_event, to_datetime
 
 
-def _store_activity(*, record_id: int, now: float) -> None:
+def store_activity(*, record_id: int, now: float) -> None:
     # "Latest wins": the row only ever moves forward.
     SessionRecord.objects.filter(
         pk=record_id, last_active_at__lt=to_datetime(now)
@@ -40,7 +40,7 @@ def record_activity(
     # soon as they are told, and a slow view must not hold the news back.
     session.save()
     session.modified = False
-    _store_activity(record_id=stamps.record_id, now=now)
+    store_activity(record_id=stamps.record_id, now=now)
     return True
 
 
@@ -92,7 +92,7 @@ def extend_by_key(
         session.save()
     except UpdateError:
         return None
-    _store_activity(record_id=stamps.record_id, now=acted)
+    store_activity(record_id=stamps.record_id, now=acted)
     if deliberate and verdict.state is policy.State.WARN:
         log_event(
             kind=SessionEvent.Kind.EXTEND,

@@ -211,14 +211,14 @@ def test_footer_says_the_limits_in_words(engine, clock, sign_in_as):
 
 def test_the_record_keeps_the_latest_activity(engine, clock, sign_in_as, alice):
     """A slow writer's older moment never moves the record's last activity back."""
-    from sessions_core.services.activity import _store_activity
+    from sessions_core.services.activity import store_activity
 
     sign_in_as("alice")
     record = SessionRecord.objects.get(user=alice)
     latest = record.last_active_at
-    _store_activity(record_id=record.pk, now=latest.timestamp() - 30)
+    store_activity(record_id=record.pk, now=latest.timestamp() - 30)
     record.refresh_from_db()
     assert record.last_active_at == latest
-    _store_activity(record_id=record.pk, now=latest.timestamp() + 30)
+    store_activity(record_id=record.pk, now=latest.timestamp() + 30)
     record.refresh_from_db()
     assert record.last_active_at.timestamp() == latest.timestamp() + 30

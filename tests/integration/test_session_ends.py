@@ -211,3 +211,25 @@ def test_end_sessions_is_idempotent(engine, sign_in_as, alice):
     stale.ended_at = None  # a stale copy: the database still wins
     assert services.end_sessions(records=[stale], reason="idle") == 0
     assert SessionRecord.objects.get(pk=record.pk).end_reason == "admin"
+
+
+def test_a_background_poll_on_an_ended_session_leaves_the_cookie_alone(
+    engine, sign_in_as
+):
+    """An old page's status poll, still on the old cookie, answered after the
+    browser got a new session (a sign-in again): deleting the cookie there signed
+    the new session out (found in a browser test of the admin's rotation)."""
+    client = sign_in_as("alice")
+    old = client.cookies[settings.SESSION_COOKIE_NAME].value
+    client.post("/logout/")
+    client.cookies[settings.SESSION_COOKIE_NAME] = old  # the old page's request
+    background = client.get(
+        "/session/status/",
+        HTTP_X_SESSION_BACKGROUND="1",
+        HTTP_ACCEPT="application/json",
+    )
+    assert background.json()["authenticated"] is False
+    assert settings.SESSION_COOKIE_NAME not in background.cookies
+    # A page load on it still tidies the cookie away, with the reason.
+    page = client.get("/")
+    assert page.cookies[settings.SESSION_COOKIE_NAME].value == ""

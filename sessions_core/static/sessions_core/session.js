@@ -98,7 +98,10 @@ function start(config) {
     path: config.socket,
     notice: document.getElementById("session-connection"),
     isLeaving: isLeaving,
-    checkStatus: activity.checkStatus,
+    // Not while navigating: an old page's poll must not race the new page.
+    checkStatus: function () {
+      return navigating ? Promise.resolve(null) : activity.checkStatus();
+    },
     onMessage: function (message) {
       if (message.type === "state") {
         activity.setReportInterval(message.activity_every);
@@ -116,7 +119,7 @@ function start(config) {
     if (leaving) return;
     // Past the deadline: the server closes the socket when it ends the session,
     // but confirm with it in case that close was lost.
-    if (dialog.tick()) activity.checkStatus();
+    if (dialog.tick() && !navigating) activity.checkStatus();
   }, TICK_MS);
 
   keepDrafts();

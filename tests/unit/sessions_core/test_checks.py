@@ -285,6 +285,40 @@ def test_w005_step_up_window_too_long_to_be_recent(settings, window, warned):
 
 
 @pytest.mark.parametrize(
+    ("name", "value", "check_id"),
+    [
+        ("ACCESS_TOKEN_TTL", 900, None),
+        ("ACCESS_TOKEN_TTL", 901, "sessions_core.W007"),
+        ("REFRESH_GRACE", 60, None),
+        ("REFRESH_GRACE", 60.5, "sessions_core.W008"),
+        ("REFRESH_GRACE", 0, None),  # no retry at all: allowed
+    ],
+)
+def test_w007_w008_token_lifetimes_too_long(settings, name, value, check_id):
+    setattr(settings, PREFIX + name, value)
+    messages = checks.check_settings()
+    if check_id is None:
+        assert messages == []
+    else:
+        assert_one(messages, check_id, PREFIX + name, value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "check_id"),
+    [
+        ("ACCESS_TOKEN_TTL", 0, "sessions_core.E011"),
+        ("ACCESS_TOKEN_TTL", "300", "sessions_core.E010"),
+        ("REFRESH_GRACE", -1, "sessions_core.E011"),
+    ],
+)
+def test_token_settings_of_wrong_type_or_range_are_errors_once(
+    settings, name, value, check_id
+):
+    setattr(settings, PREFIX + name, value)
+    assert ids(checks.check_settings()) == [check_id]
+
+
+@pytest.mark.parametrize(
     ("name", "value", "warned"),
     [
         ("IDLE_TIMEOUT", 3600, False),  # SP 800-63B-4 §2.2.3: 1 hour at most

@@ -205,3 +205,31 @@ def test_verdict_carries_the_key_deadline_during_a_grace():
 def test_step_up_fresh_boundaries(since, fresh):
     confirmed_at = None if since is None else T0 - since
     assert policy.step_up_fresh(confirmed_at=confirmed_at, now=T0, window=300) is fresh
+
+
+# --- API tokens -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("after", "left"), [(0, 300.0), (299.5, 0.5), (300, 0.0), (301, -1.0)]
+)
+def test_token_left_ends_at_its_deadline_exactly(after, left):
+    assert policy.token_left(issued_at=T0, ttl=300, now=T0 + after) == left
+
+
+def test_token_lives_never_past_the_absolute_limit():
+    limits = policy.Limits(idle=600, absolute=14400, warning_lead=120)
+    fresh = policy.judge(signed_in=T0, last_active=T0, now=T0, limits=limits)
+    assert policy.token_lives(access_ttl=300, verdict=fresh) == (300, 14400)
+    late = policy.judge(
+        signed_in=T0, last_active=T0 + 14200, now=T0 + 14300, limits=limits
+    )
+    assert policy.token_lives(access_ttl=300, verdict=late) == (100, 100)
+
+
+@pytest.mark.parametrize(
+    ("after", "grace", "retry"),
+    [(0, 30, True), (29.9, 30, True), (30, 30, False), (0, 0, False)],
+)
+def test_refresh_retry_only_within_the_grace(after, grace, retry):
+    assert policy.refresh_retry(used_at=T0, now=T0 + after, grace=grace) is retry
