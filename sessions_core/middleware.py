@@ -60,13 +60,13 @@ class SessionMiddleware(DjangoSessionMiddleware):
             ended = end_notice.ended_response(request)
             end_notice.set_end_cookie(ended, request.sessions_core_end)
             return ended
+        # A background request (a status poll) still on an old cookie must not
+        # delete the cookie: the browser may hold a newer one by now (a sign-in
+        # again, a key change), and this would sign it out.
         name = settings.SESSION_COOKIE_NAME
-        if name in response.cookies and _is_background(request):
-            # A background request (a status poll) still on an old cookie must
-            # not delete the cookie: the browser may hold a newer one by now (a
-            # sign-in again, a key change), and this would sign it out.
-            if not response.cookies[name].value:
-                del response.cookies[name]
+        cookie = response.cookies.get(name)
+        if cookie is not None and not cookie.value and _is_background(request):
+            del response.cookies[name]
         return response
 
     def process_exception(self, request, exception):
