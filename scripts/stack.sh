@@ -24,7 +24,7 @@ LOGS=$STACK_DIR/logs
 RUN=$STACK_DIR/run
 parent=$PPID
 
-say() { echo "stack: $*"; }
+say() { echo "stack $(date +%T): $*"; }
 die() { echo "stack: $*" >&2; exit 1; }
 
 [ -x "$NGINX" ] || die "nginx not found (apt-get install nginx), or set NGINX=/path/to/nginx"
@@ -63,6 +63,8 @@ port_free() {
   "$BIN/python" - "$1" <<'PY'
 import socket, sys
 with socket.socket() as s:
+    # As the servers bind: a port in TIME_WAIT after the last run is free to them.
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind(("127.0.0.1", int(sys.argv[1])))
     except OSError:
