@@ -31,6 +31,8 @@ die() { echo "stack: $*" >&2; exit 1; }
 command -v openssl >/dev/null || die "openssl not found (apt-get install openssl)"
 [ -x "$BIN/daphne" ] || die "$BIN/daphne missing: run make .venv/.installed-app"
 mkdir -p "$LOGS" "$RUN" "$STACK_DIR/tls" "$STACK_DIR/nginx/tmp"
+# Every open tab is a file descriptor in daphne (and two in nginx).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # --- production posture ------------------------------------------------------------
 if [ -z "${DJANGO_SECRET_KEY:-}" ]; then
