@@ -199,6 +199,15 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker killed mid-batch: its child's task goes back to the queue at once
+# (reject on worker lost, acks_late), or, when the whole worker died, once Redis'
+# visibility timeout passes. Kombu's default is an hour; a batch takes about a
+# second (bench/purge.py), and a task still running past this is delivered twice,
+# which the tasks bear (they are idempotent).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _env_int("CELERY_VISIBILITY_TIMEOUT", 300)
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "sessions-core-purge-retired": {

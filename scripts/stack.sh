@@ -15,6 +15,8 @@ STACK_PORT=${STACK_PORT:-8443}
 STACK_BIND=${STACK_BIND:-127.0.0.1}
 ASGI_PROCESSES=${ASGI_PROCESSES:-2}
 ASGI_PORT_BASE=${ASGI_PORT_BASE:-8100}
+# nginx skips a process this long after a failed connect (passive health check).
+FAIL_TIMEOUT=2
 CELERY_WORKERS=${CELERY_WORKERS:-1}
 CELERY_CONCURRENCY=${CELERY_CONCURRENCY:-2}
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
@@ -179,6 +181,9 @@ stop() {
 }
 trap 'stop; exit 0' INT TERM HUP
 trap stop EXIT
+# kill -USR1 $(cat .stack/run/stack.pid): restart every process, one at a time.
+rolling=""
+trap 'rolling=1' USR1
 
 wait_http() {  # wait_http URL SECONDS [insecure]: until it answers 200
   "$BIN/python" - "$@" <<'PY'
@@ -204,15 +209,19 @@ for slot in "${asgi_slots[@]}"; do
   wait_http "http://127.0.0.1:$((ASGI_PORT_BASE + ${slot#asgi}))/healthz" 30
 done
 
-servers=""
-for slot in "${asgi_slots[@]}"; do
-  servers+="        server 127.0.0.1:$((ASGI_PORT_BASE + ${slot#asgi})) max_fails=1 fail_timeout=5s;"$'\n'
-done
 read_timeout=$(("${SESSION_ABSOLUTE_TIMEOUT:-14400}" + 60))
 connections=$((4 * ${STACK_MAX_TABS:-4000} / 2 + 1024))
-SERVERS=$servers PREFIX=$STACK_DIR/nginx TLS=$STACK_DIR/tls BIND=$STACK_BIND \
-  PORT=$STACK_PORT READ_TIMEOUT=$read_timeout CONNECTIONS=$connections \
-  NOFILE=$((2 * connections + 64)) WORKERS=${NGINX_WORKERS:-1} "$BIN/python" - <<'PY'
+render_nginx() {  # render_nginx [SLOT]: the config, with SLOT's process marked down
+  local slot servers=""
+  for slot in "${asgi_slots[@]}"; do
+    servers+="        server 127.0.0.1:$((ASGI_PORT_BASE + ${slot#asgi}))"
+    servers+=" max_fails=1 fail_timeout=${FAIL_TIMEOUT}s"
+    [ "$slot" = "${1:-}" ] && servers+=" down"
+    servers+=$';\n'
+  done
+  SERVERS=$servers PREFIX=$STACK_DIR/nginx TLS=$STACK_DIR/tls BIND=$STACK_BIND \
+    PORT=$STACK_PORT READ_TIMEOUT=$read_timeout CONNECTIONS=$connections \
+    NOFILE=$((2 * connections + 64)) WORKERS=${NGINX_WORKERS:-1} "$BIN/python" - <<'PY'
 import os, re
 with open("scripts/nginx.conf.template") as template:
     text = template.read()
@@ -220,6 +229,13 @@ text = re.sub(r"@([A-Z_]+)@", lambda m: os.environ[m.group(1)], text)
 with open(os.path.join(os.environ["PREFIX"], "nginx.conf"), "w") as out:
     out.write(text)
 PY
+}
+reload_nginx() {  # reload_nginx [SLOT]: new workers with that config; old ones finish
+  render_nginx "${1:-}"
+  kill -HUP "${pid_of[nginx]}"
+  sleep 1  # the new workers take over
+}
+render_nginx
 "$NGINX" -t -q -p "$STACK_DIR/nginx" -c "$STACK_DIR/nginx/nginx.conf" -e stderr
 start nginx
 base="https://127.0.0.1:$STACK_PORT"
@@ -229,8 +245,34 @@ say "  $ASGI_PROCESSES daphne on 127.0.0.1:$((ASGI_PORT_BASE + 1))..$((ASGI_PORT
 say "  $base/healthz, $base/readyz, $base/metrics (loopback or METRICS_TOKEN). Ctrl-C stops."
 echo "$$" >"$RUN/stack.pid"
 
+rolling_restart() {
+  # One at a time: nginx is told first that the process is going (marked down, and
+  # reloaded), so no request or reconnecting tab is sent to it; its own tabs drop
+  # when it stops and reconnect to the others. Back (its /healthz) before the next.
+  local slot
+  say "rolling restart: ${asgi_slots[*]} ${worker_slots[*]} beat"
+  for slot in "${asgi_slots[@]}"; do
+    reload_nginx "$slot"
+    stop_slots 10 "$slot"
+    start "$slot"
+    wait_http "http://127.0.0.1:$((ASGI_PORT_BASE + ${slot#asgi}))/healthz" 30
+    reload_nginx
+  done
+  for slot in "${worker_slots[@]}" beat; do
+    stop_slots 20 "$slot"
+    start "$slot"
+  done
+  # Done once the new worker answers a ping.
+  wait_http "https://127.0.0.1:$STACK_PORT/readyz" 60 || true
+  say "rolling restart done"
+}
+
 # --- supervise -------------------------------------------------------------------------
 while true; do
+  if [ -n "$rolling" ]; then
+    rolling=""
+    rolling_restart
+  fi
   # make (our parent) gone: nobody would stop us otherwise.
   kill -0 "$parent" 2>/dev/null || { say "parent $parent went away"; exit 0; }
   for slot in "${!pid_of[@]}"; do
