@@ -282,6 +282,11 @@ def run(base: str, *, clients: int, tabs: int, duration: float) -> dict:
             http.extend(entry)
             rows[name] = entry
     ping = env.stats.entries.get(("WS ping", "WS"))
+    # Tabs whose handshake was still queued when the window opened finish in it.
+    late = env.stats.entries.get(("WS connect", "WS"))
+    if late is not None:
+        connect["count"] += late.num_requests
+        connect["fails"] += late.num_failures
     errors = sum(entry.num_failures for entry in env.stats.entries.values())
     result = {
         "rps": http.num_requests / elapsed,
@@ -351,12 +356,13 @@ def main() -> None:
         ("HTTP p99 ms", lambda r: f"{r['p99']:.0f}"),
         ("transfer p99 ms", lambda r: f"{r['transfer_p99'] or 0:.0f}"),
         ("errors (all kinds)", lambda r: f"{r['errors']}"),
-        ("tabs open / failed", lambda r: "{count}/{fails}".format(**r["connect"])),
-        ("connect p50/p99 ms", lambda r: "{p50:.0f}/{p99:.0f}".format(**r["connect"])),
+        ("tabs opened / failed", lambda r: "{count}/{fails}".format(**r["connect"])),
+        ("connect p50/p99 ms *", lambda r: "{p50:.0f}/{p99:.0f}".format(**r["connect"])),  # noqa: E501
         ("tab ping p99 ms", lambda r: f"{r['ping_p99'] or 0:.0f}"),
     )  # fmt: skip
     for label, show in lines:
         print(f"{label:28}" + "".join(f"{show(r):>14}" for r in results.values()))
+    print("* of the handshakes done before the measured window")
     for processes, result in results.items():
         for failure, count in result["failures"].items():
             print(f"  {processes} ASGI: {count} x {failure}")
