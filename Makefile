@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: demo test lint format clean
+.PHONY: demo stack test lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ demo: $(VENV)/.installed-app
 	$(BIN)/python manage.py seed_demo
 	PORT=$(PORT) BIN=$(BIN) bash scripts/demo.sh
 
+# The production shape: nginx (TLS) + ASGI_PROCESSES daphne + CELERY_WORKERS
+# workers + beat, on REDIS_URL and DATABASE_URL (README "make stack").
+stack: $(VENV)/.installed-app
+	BIN=$(BIN) exec bash scripts/stack.sh
+
 test: $(VENV)/.installed-test
 	$(BIN)/pytest
 
@@ -36,4 +41,4 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .test-db*.sqlite3* staticfiles
+	rm -rf $(VENV) db.sqlite3 .test-db*.sqlite3* staticfiles .stack

@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz, /readyz and /metrics, before any session is read (bankdemo.ops).
+    "bankdemo.ops.OpsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Django's, but a session that ended mid-request or a store that is down gets
@@ -123,12 +125,45 @@ SQLITE_OPTIONS = {
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
 }
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)
     if DATABASE_URL
     else {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
+
+
+def postgres_pool(*, role: str) -> dict | None:
+    """The psycopg pool of one process, sized so the machine stays below
+    PostgreSQL's max_connections (README "make stack" has the arithmetic).
+
+    Under ASGI every request runs in a thread of its own, and CONN_MAX_AGE > 0 kept
+    a connection per thread: 50 clients exhausted 100 connections. A pool caps a
+    process at ``max_size``; a request beyond it waits up to ``timeout`` seconds.
+    Celery workers (prefork: one task at a time per child) and one-off commands use
+    one plain connection, closed after each task or request (CONN_MAX_AGE=0): a
+    pool's threads must not be forked into the worker's children.
+    """
+    if role != "asgi":
+        return None
+    budget = _env_int("DB_MAX_CONNECTIONS", 100) - _env_int("DB_RESERVED", 10)
+    workers = _env_int("CELERY_WORKERS", 1) * _env_int("CELERY_CONCURRENCY", 2)
+    per_process = (budget - workers) // max(_env_int("ASGI_PROCESSES", 1), 1)
+    max_size = _env_int("DB_POOL_MAX", min(per_process, 40))
+    if max_size < 2:
+        raise SystemExit(
+            f"DB_MAX_CONNECTIONS leaves {max_size} connection(s) per ASGI process: "
+            "raise it (and PostgreSQL's max_connections) or run fewer processes"
+        )
+    return {"min_size": min(2, max_size), "max_size": max_size, "timeout": 10}
+
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A PostgreSQL that is down must fail a request in seconds, not hang it.
+    DATABASES["default"]["OPTIONS"] = {"connect_timeout": 3}
+    _pool = postgres_pool(role=os.environ.get("BANKDEMO_ROLE", "asgi"))
+    if _pool and _env_bool("DB_POOL", True):
+        DATABASES["default"]["OPTIONS"]["pool"] = _pool
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if REDIS_URL:
@@ -166,6 +201,15 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker killed mid-batch: its child's task goes back to the queue at once
+# (reject on worker lost, acks_late), or, when the whole worker died, once Redis'
+# visibility timeout passes. Kombu's default is an hour; a batch takes about a
+# second (bench/purge.py), and a task still running past this is delivered twice,
+# which the tasks bear (they are idempotent).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _env_int("CELERY_VISIBILITY_TIMEOUT", 300)
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "sessions-core-purge-retired": {
@@ -189,6 +233,8 @@ SESSIONS_CORE_ABSOLUTE_TIMEOUT = _env_int("SESSION_ABSOLUTE_TIMEOUT", 14400)
 SESSIONS_CORE_WARNING_LEAD = _env_int("SESSION_WARNING_LEAD", 120)
 SESSIONS_CORE_MAX_PER_USER = _env_int("SESSION_MAX_PER_USER", 3)
 SESSIONS_CORE_TRUSTED_PROXIES = _env_int("SESSIONS_CORE_TRUSTED_PROXIES", 0)
+# /metrics answers loopback clients (as the trusted proxy saw them) and this token.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
 SESSIONS_CORE_PURGE_BATCH = _env_int("SESSIONS_CORE_PURGE_BATCH", 5000)
 # "Confirm it's you": how long a confirmation covers signing out other devices and
 # changing the password; transfers above the amount need one of their own.

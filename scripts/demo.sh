@@ -18,9 +18,10 @@ trap stop INT TERM EXIT
 
 if [ -n "${REDIS_URL:-}" ]; then
   echo "Full stack on $REDIS_URL: Celery worker and beat start beside daphne."
-  "$BIN/celery" -A bankdemo worker --loglevel=INFO --concurrency=2 &
+  # Workers use plain connections, not the ASGI processes' pool (settings.py).
+  BANKDEMO_ROLE=worker "$BIN/celery" -A bankdemo worker --loglevel=INFO --concurrency=2 &
   pids+=($!)
-  "$BIN/celery" -A bankdemo beat --loglevel=INFO --schedule="${TMPDIR:-/tmp}/bankdemo-beat-schedule" &
+  BANKDEMO_ROLE=worker "$BIN/celery" -A bankdemo beat --loglevel=INFO --schedule="${TMPDIR:-/tmp}/bankdemo-beat-schedule" &
   pids+=($!)
 else
   echo "Embedded stack: SQLite, in-process channel layer, Celery tasks run in-process."

@@ -14,6 +14,7 @@ reads again.
 from __future__ import annotations
 
 import logging
+import time
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -26,6 +27,7 @@ from . import (
     notify,
     policy,
     services,
+    signals,
     socket_reads,
     store,
     ws_auth,
@@ -79,6 +81,8 @@ class SessionConsumer(SessionTimers, AsyncJsonWebsocketConsumer):
         self.closing = False
         self.group: str | None = None
         await self.accept()
+        self.counted = True
+        signals.socket_opened.send(sender=signals.SENDER)
         await self.recheck(send_state=True)
 
     async def join(self, group: str) -> None:
@@ -88,6 +92,9 @@ class SessionConsumer(SessionTimers, AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code):
         self.closing = True
+        if getattr(self, "counted", False):
+            self.counted = False
+            signals.socket_closed.send(sender=signals.SENDER)
         if getattr(self, "timer", None) is not None:
             self.cancel_timer()
         if getattr(self, "group", None) is not None:
@@ -157,7 +164,9 @@ class SessionConsumer(SessionTimers, AsyncJsonWebsocketConsumer):
         await self.recheck(send_state=True)
 
     async def session_ended(self, event):
-        await self.expire(event.get("reason") or EndReason.LOGOUT.value)
+        await self.expire(
+            event.get("reason") or EndReason.LOGOUT.value, sent_at=event.get("sent_at")
+        )
 
     async def keys_rotated(self, event):
         """Decide from the broadcast itself: every open tab hears it at once, and
@@ -172,7 +181,7 @@ class SessionConsumer(SessionTimers, AsyncJsonWebsocketConsumer):
             now=clock.now(),
         ):
             # The Celery purge records the end; this tab only has to leave.
-            await self.expire(EndReason.KEY_ROTATED.value)
+            await self.expire(EndReason.KEY_ROTATED.value, sent_at=float(event["at"]))
         else:
             await self.recheck()  # a grace: the verdict now carries the key deadline
 
@@ -212,7 +221,9 @@ class SessionConsumer(SessionTimers, AsyncJsonWebsocketConsumer):
         self.schedule(outcome)
         return True
 
-    async def expire(self, reason: str) -> None:
+    async def expire(self, reason: str, *, sent_at: float | None = None) -> None:
+        """Tell the tab why its session ended, and close; ``sent_at`` is when the
+        notification left its sender (wall clock: senders are other processes)."""
         if self.closing:
             return
         self.closing = True
@@ -225,5 +236,10 @@ class SessionConsumer(SessionTimers, AsyncJsonWebsocketConsumer):
             reason_text = ""
         await self.send_json(
             {"type": "expired", "reason": reason, "message": reason_text}
+        )
+        signals.end_delivered.send(
+            sender=signals.SENDER,
+            reason=reason,
+            latency=None if sent_at is None else max(time.time() - sent_at, 0.0),
         )
         await self.close(code=CLOSE_ENDED)

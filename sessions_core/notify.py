@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -30,7 +31,8 @@ def changed_message() -> dict:
 
 
 def ended_message(reason: str) -> dict:
-    return {"type": ENDED, "reason": reason}
+    """The session ended; ``sent_at`` lets the tab tell how long the push took."""
+    return {"type": ENDED, "reason": reason, "sent_at": time.time()}
 
 
 def rotated_message(*, at: float, current: int, retire_at: float) -> dict:

@@ -9,6 +9,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import get_template
 from django.utils.cache import add_never_cache_headers
 
+from . import signals
+
 logger = logging.getLogger(__name__)
 
 # Seconds a client should wait before trying again.
@@ -28,6 +30,7 @@ def outage_response(request: HttpRequest) -> HttpResponse:
     Rendered without the request's user or messages: both would read the store.
     """
     logger.warning("session store unavailable: %s %s", request.method, request.path)
+    signals.store_unavailable.send(sender=signals.SENDER, door="http")
     if wants_json(request):
         response = JsonResponse(
             {"error": "store_unavailable", "retry_after": RETRY_AFTER}, status=503

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import random
 
-from . import clock, policy
+from . import clock, policy, signals
 from .conf import app_settings
 from .policy import Verdict
 from .socket_reads import STORE_RETRY
@@ -65,6 +65,7 @@ class SessionTimers:
     def schedule_retry(self) -> None:
         """The store is down: keep the socket and the deadlines, read again soon."""
         self.cancel_timer()
+        signals.store_unavailable.send(sender=signals.SENDER, door="socket")
         retry_at = clock.now() + STORE_RETRY * random.uniform(0.75, 1.25)
         self.timer = clock.call_at(retry_at, self.on_wake, "retry", 0.0, 0.0)
 
@@ -93,6 +94,7 @@ class SessionTimers:
                         "expires_in": round(deadline - now, 1),
                     }
                 )
+                signals.warning_sent.send(sender=signals.SENDER, kind=kind)
                 # Next wake: the deadline (or the backstop), which re-reads. A
                 # re-read now would only repeat the one that set this timer.
                 self.schedule(self.verdict)

@@ -13,7 +13,7 @@ from celery import shared_task
 from django.db import DatabaseError
 from django.utils import timezone
 
-from . import keyring, rotation, services
+from . import keyring, rotation, services, signals
 from .conf import app_settings
 from .models import KeyVersion, SessionEvent
 from .store import StoreUnavailable
@@ -46,6 +46,9 @@ def purge_retired_sessions(self, batch_size: int | None = None) -> int:
         versions=_retired_versions(), limit=batch_size
     )
     logger.info("purged %d session(s) of retired key versions", ended)
+    signals.batch_done.send(
+        sender=signals.SENDER, task="purge", ended=ended, selected=selected
+    )
     if selected == batch_size:
         self.apply_async(kwargs={"batch_size": batch_size})
     return ended
@@ -59,6 +62,12 @@ def sweep_expired_sessions(
     (services.sweeps); one batch, re-queued while there are more."""
     batch_size = batch_size or app_settings.PURGE_BATCH
     ended, last_id = services.sweep_batch(after_id=after_id, batch_size=batch_size)
+    signals.batch_done.send(
+        sender=signals.SENDER,
+        task="sweep",
+        ended=ended,
+        selected=batch_size if last_id is not None else ended,
+    )
     if last_id is not None:
         self.apply_async(kwargs={"after_id": last_id, "batch_size": batch_size})
     return ended

@@ -10,4 +10,8 @@ class BankingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from bankdemo import metrics
+
         from . import checks  # noqa: F401  (registers the deploy check)
+
+        metrics.connect()

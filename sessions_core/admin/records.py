@@ -127,5 +127,6 @@ class SessionRecordAdmin(EndSessionPermissionMixin, ReadOnlyAdmin):
             "title": _("Users whose sessions end unusually"),
             "opts": self.model._meta,
             "rows": reports.unusual_session_patterns(),
+            "chart": reports.ends_by_day(),
         }
         return TemplateResponse(request, "admin/sessions_core/unusual.html", context)

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from sessions_core import notify, policy, selectors, store
 from sessions_core.models import SessionEvent, SessionRecord, digest_key
 from sessions_core.sessiondata import LAST_ACTIVE_KEY, Stamps, read_stamps
+from sessions_core.signals import SENDER, session_extended
 
 from .audit import log_event, to_datetime
 
@@ -93,6 +94,7 @@ def extend_by_key(
     except UpdateError:
         return None
     store_activity(record_id=stamps.record_id, now=acted)
+    session_extended.send(sender=SENDER, deliberate=deliberate)
     if deliberate and verdict.state is policy.State.WARN:
         log_event(
             kind=SessionEvent.Kind.EXTEND,

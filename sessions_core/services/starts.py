@@ -15,6 +15,7 @@ from sessions_core.models import SessionEvent, SessionRecord, digest_key
 from sessions_core.reasons import EndReason
 from sessions_core.request_info import client_ip, describe_browser
 from sessions_core.sessiondata import CARRIED_SIGN_IN_ATTR, write_stamps
+from sessions_core.signals import SENDER, session_started
 
 from .audit import log_event, to_datetime
 from .ends import end_sessions
@@ -55,6 +56,7 @@ def start_session(*, request: HttpRequest, user) -> SessionRecord:
     session.save()
     log_event(kind=SessionEvent.Kind.START, user=user, record=record, ip=ip)
     logger.info("session %s started for user %s", record.short_digest, user.pk)
+    session_started.send(sender=SENDER, record=record)
     enforce_session_cap(user=user, keep=record)
     return record
 

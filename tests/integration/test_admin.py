@@ -193,3 +193,26 @@ def test_unusual_report_lists_users_with_evidence(
     assert 'data-unusual-user="bob"' in text
     assert 'data-unusual-user="alice"' not in text
     assert "after 30 s" in text
+
+
+def test_unusual_report_charts_ends_by_reason_per_day(clock, sign_in_as):
+    for _ in range(2):
+        sign_in_as("bob").post("/logout/")
+    sign_in_as("alice")
+    services.force_logout(
+        user_ids=[get_user_model().objects.get(username="alice").pk], by=None
+    )
+    clock.advance(24 * 3600)
+    sign_in_as("bob").post("/logout/")
+    text = sign_in_as("admin").get(f"{SESSIONS}unusual/").content.decode()
+    assert "data-ends-chart" in text and 'role="img"' in text
+    yesterday = text.split('data-day="2026-11-24"')[1].split("</g>")[0]
+    assert yesterday.count('data-reason="logout"') == 1
+    assert yesterday.count('data-reason="admin"') == 1
+    assert yesterday.count("<rect") == 2
+    assert " 2</title>" in yesterday  # two sign-outs, one bar segment
+    today = text.split('data-day="2026-11-25"')[1].split("</g>")[0]
+    assert today.count("<rect") == 1  # the admin's own session is still live
+    # The same numbers as a table, for screen readers and for copying.
+    table = text.split("data-ends-table")[1].split("</table>")[0]
+    assert "<td>2</td><td>1</td><td>3</td>" in table

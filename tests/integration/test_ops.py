@@ -1,0 +1,110 @@
+"""/healthz, /readyz and /metrics in one process (bankdemo.ops, bankdemo.metrics).
+
+The same endpoints behind nginx, summed over processes: test_stack.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.test import Client
+
+from bankdemo import ops
+from sessions_core import services
+from sessions_core.models import SessionRecord
+
+
+@pytest.fixture(autouse=True)
+def _fresh_readiness():
+    ops.readiness.reset()
+    yield
+    ops.readiness.reset()
+
+
+def ends(text: str, reason: str) -> float:
+    match = re.search(
+        rf'^bankdemo_session_ends_total{{reason="{reason}"}} ([0-9.e+]+)$',
+        text,
+        re.MULTILINE,
+    )
+    return float(match.group(1))
+
+
+@pytest.mark.django_db
+def test_healthz_and_readyz_answer_without_a_session(client):
+    health = client.get("/healthz")
+    assert (health.status_code, health.json()) == (200, {"status": "ok"})
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    # The embedded demo has no Redis and runs Celery tasks in-process.
+    assert ready.json() == {
+        "status": "ready",
+        "down": [],
+        "checks": {"database": "ok"},
+    }
+    assert "Set-Cookie" not in health.headers
+    assert not health.cookies
+
+
+@pytest.mark.django_db
+def test_readyz_is_a_503_naming_what_is_down(client, monkeypatch):
+    def broken():
+        raise ConnectionError("refused")
+
+    monkeypatch.setattr(ops, "_database", broken)
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    body = json.loads(ready.content)
+    assert body["down"] == ["database"]
+    assert "refused" in body["checks"]["database"]
+
+
+@pytest.mark.django_db
+def test_probes_never_read_the_session_nor_count_as_activity(sign_in_as, alice):
+    client = sign_in_as("alice")
+    record = SessionRecord.objects.get(user=alice)
+    before = record.last_active_at
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert client.get(path).status_code == 200
+    record.refresh_from_db()
+    assert record.last_active_at == before
+
+
+@pytest.mark.django_db
+def test_metrics_count_an_end_by_its_reason(sign_in_as, alice, demo):
+    client = Client()
+    before = ends(client.get("/metrics").content.decode(), "admin")
+    sign_in_as("alice")
+    services.force_logout(user_ids=[alice.pk], by=demo["admin"])
+    scraped = client.get("/metrics")
+    assert scraped["Content-Type"].startswith("text/plain")
+    assert ends(scraped.content.decode(), "admin") == before + 1
+
+
+@pytest.mark.django_db
+def test_metrics_answer_loopback_as_the_proxy_saw_it_or_the_token(settings):
+    settings.SESSIONS_CORE_TRUSTED_PROXIES = 1
+    settings.METRICS_TOKEN = "s3cret"
+    client = Client()  # REMOTE_ADDR 127.0.0.1: the proxy
+    assert client.get("/metrics", HTTP_X_FORWARDED_FOR="127.0.0.1").status_code == 200
+    # What the client wrote itself is left of what the proxy appended.
+    refused = client.get("/metrics", HTTP_X_FORWARDED_FOR="127.0.0.1, 203.0.113.9")
+    assert refused.status_code == 403
+    assert (
+        client.get(
+            "/metrics",
+            HTTP_X_FORWARDED_FOR="203.0.113.9",
+            HTTP_AUTHORIZATION="Bearer s3cret",
+        ).status_code
+        == 200
+    )
+    assert (
+        client.get(
+            "/metrics",
+            HTTP_X_FORWARDED_FOR="203.0.113.9",
+            HTTP_AUTHORIZATION="Bearer wrong",
+        ).status_code
+        == 403
+    )
