@@ -8,7 +8,6 @@ tokens, their checks and the session doors are sessions_core's (``sessions_core.
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -106,14 +105,7 @@ def _transfer_out(move) -> dict:
 
 def _move(request, form: TransferForm, binding) -> Response:
     try:
-        move = services.transfer(
-            user=request.user,
-            source_id=int(binding["source"]),
-            target_id=int(binding["target"]),
-            amount=Decimal(binding["amount"]),
-            transfer_id=uuid.UUID(binding["transfer_id"]),
-            reference=binding["reference"],
-        )
+        move = services.transfer_bound(user=request.user, binding=binding)
     except services.TransferError as exc:
         return invalid({"__all__": [str(exc)]})
     return Response(_transfer_out(move), status=status.HTTP_201_CREATED)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
 
 from django.conf import settings
@@ -36,6 +37,19 @@ class TransferIdUsed(TransferError):
 def needs_step_up(*, amount: Decimal) -> bool:
     """Tell whether a transfer of ``amount`` needs a confirmation of its own."""
     return amount > settings.BANKING_STEP_UP_AMOUNT
+
+
+def transfer_bound(*, user, binding: Mapping[str, str]) -> Transfer:
+    """Make the transfer a binding describes: a form's, or a confirmed one's
+    (strings, as a confirmation keeps them in the session)."""
+    return transfer(
+        user=user,
+        source_id=int(binding["source"]),
+        target_id=int(binding["target"]),
+        amount=Decimal(binding["amount"]),
+        transfer_id=uuid.UUID(binding["transfer_id"]),
+        reference=binding["reference"],
+    )
 
 
 def transfer(

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import uuid
-from decimal import Decimal
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -99,14 +96,7 @@ def _confirmed_transfer(request, held_id: str):
 def _move(request, form: TransferForm, binding):
     """Make the transfer; None (with the error on the form) if it cannot be made."""
     try:
-        move = services.transfer(
-            user=request.user,
-            source_id=int(binding["source"]),
-            target_id=int(binding["target"]),
-            amount=Decimal(binding["amount"]),
-            transfer_id=uuid.UUID(binding["transfer_id"]),
-            reference=binding["reference"],
-        )
+        move = services.transfer_bound(user=request.user, binding=binding)
     except services.TransferIdUsed as exc:
         # Keep what was typed; a new id lets the same form be sent again.
         form.add_error(None, str(exc))
