@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 
-from harness import engine_settings, median, setup_django
+from harness import engine_settings, interleaved, setup_django
 
 ROUNDS = 31
 REQUESTS_PER_ROUND = 100
@@ -102,15 +102,7 @@ def measure(engine: str) -> tuple[float, float, float, float]:
             path, headers = runs[name]
             return timed(clients[name], path, headers, count)
 
-        for name in clients:
-            run(name, 20)  # warm up
-        samples = {name: [] for name in clients}
-        order = list(clients)
-        for _ in range(ROUNDS):
-            for name in order:
-                samples[name].append(run(name, REQUESTS_PER_ROUND))
-            order.reverse()
-    return tuple(median(samples[name]) / REQUESTS_PER_ROUND for name in clients)
+        return interleaved(run, clients, rounds=ROUNDS, per_round=REQUESTS_PER_ROUND)
 
 
 def check_alone(engine: str) -> float:

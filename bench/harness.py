@@ -78,3 +78,22 @@ def percentile(values: list[float], q: float) -> float:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def interleaved(run, names, *, rounds: int, per_round: int) -> tuple[float, ...]:
+    """Seconds per request of each configuration, measured side by side.
+
+    ``run(name, count)`` times ``count`` requests of one configuration. Each is
+    warmed up, then measured in ``rounds`` rounds whose order alternates, so that
+    drift of the machine falls on all of them alike; the median round counts.
+    """
+    names = list(names)
+    for name in names:
+        run(name, 20)  # warm up each configuration's handler chain
+    samples = {name: [] for name in names}
+    order = list(names)
+    for _ in range(rounds):
+        for name in order:
+            samples[name].append(run(name, per_round))
+        order.reverse()
+    return tuple(median(samples[name]) / per_round for name in names)

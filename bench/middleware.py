@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from harness import engine_settings, median, setup_django
+from harness import engine_settings, interleaved, setup_django
 
 ROUNDS = 31
 REQUESTS_PER_ROUND = 100
@@ -44,15 +44,7 @@ def measure(engine: str, path: str, user) -> tuple[float, float, float]:
                     return timed(clients[name], path, count)
             return timed(clients[name], path, count)
 
-        for name in clients:
-            run(name, 20)  # warm up each handler's middleware chain
-        samples = {name: [] for name in clients}
-        order = list(clients)
-        for _ in range(ROUNDS):
-            for name in order:
-                samples[name].append(run(name, REQUESTS_PER_ROUND))
-            order.reverse()
-    return tuple(median(samples[name]) / REQUESTS_PER_ROUND for name in clients)
+        return interleaved(run, clients, rounds=ROUNDS, per_round=REQUESTS_PER_ROUND)
 
 
 def middleware_alone(user) -> float:

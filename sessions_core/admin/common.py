@@ -10,6 +10,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from sessions_core import selectors
+
 # The app's own permissions (migration 0006): ending a session and rotating keys
 # are rights of their own, apart from Django's view/add/change/delete.
 END_SESSION = "sessions_core.end_session"
@@ -32,6 +34,25 @@ def state_words(state) -> str:
 
 def view_permission(opts) -> str:
     return f"{opts.app_label}.view_{opts.model_name}"
+
+
+class SessionColumns:
+    """The columns a list of sessions shows wherever it is: the browser in the
+    reader's language, the short key (never the whole digest), and the state."""
+
+    @admin.display(description=_("browser"), ordering="device")
+    def browser(self, record):
+        return record.device_words
+
+    @admin.display(description=_("key"))
+    def short_digest(self, record):
+        return record.short_digest
+
+    @admin.display(description=_("state"))
+    def state(self, record):
+        if not record.is_live:
+            return _("ended")
+        return state_words(selectors.record_verdict(record).state)
 
 
 class StateFilter(admin.SimpleListFilter):

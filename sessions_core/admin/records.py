@@ -16,14 +16,14 @@ from sessions_core.models import SessionRecord
 from .common import (
     EndSessionPermissionMixin,
     ReadOnlyAdmin,
+    SessionColumns,
     StateFilter,
     _force_sign_out,
-    state_words,
 )
 
 
 @admin.register(SessionRecord)
-class SessionRecordAdmin(EndSessionPermissionMixin, ReadOnlyAdmin):
+class SessionRecordAdmin(SessionColumns, EndSessionPermissionMixin, ReadOnlyAdmin):
     list_display = [
         "user",
         "browser",
@@ -72,20 +72,6 @@ class SessionRecordAdmin(EndSessionPermissionMixin, ReadOnlyAdmin):
     def changelist_view(self, request, extra_context=None):
         extra = {"unusual_url": reverse("admin:sessions_core_sessionrecord_unusual")}
         return super().changelist_view(request, {**(extra_context or {}), **extra})
-
-    @admin.display(description=_("browser"), ordering="device")
-    def browser(self, record):
-        return record.device_words
-
-    @admin.display(description=_("key"))
-    def short_digest(self, record):
-        return record.short_digest
-
-    @admin.display(description=_("state"))
-    def state(self, record):
-        if not record.is_live:
-            return _("ended")
-        return state_words(selectors.record_verdict(record).state)
 
     def _deadline(self, record, attribute):
         if not record.is_live:

@@ -18,16 +18,16 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from sessions_core import lockout, selectors, services
+from sessions_core import lockout, services
 from sessions_core.models import SessionRecord
 
 from .common import (
     END_SESSION,
     EndSessionPermissionMixin,
     SafeSelectionMixin,
+    SessionColumns,
     _force_sign_out,
     may,
-    state_words,
     view_permission,
 )
 
@@ -38,7 +38,7 @@ def _url_name(opts, what: str) -> str:
     return f"{opts.app_label}_{opts.model_name}_{what}"
 
 
-class UserSessionsInline(admin.TabularInline):
+class UserSessionsInline(SessionColumns, admin.TabularInline):
     """A user's live sessions, read-only, each with a "Sign out" link.
 
     The link opens a confirmation whose form POSTs (with its CSRF token): a
@@ -84,18 +84,6 @@ class UserSessionsInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    @admin.display(description=_("browser"))
-    def browser(self, record):
-        return record.device_words
-
-    @admin.display(description=_("key"))
-    def short_digest(self, record):
-        return record.short_digest
-
-    @admin.display(description=_("state"))
-    def state(self, record):
-        return state_words(selectors.record_verdict(record).state)
 
     @admin.display(description=_("sign out"))
     def sign_out(self, record):
