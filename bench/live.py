@@ -38,7 +38,8 @@ class LiveStack:
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "bankdemo.settings",
             "DJANGO_DEBUG": "0",
-            "DJANGO_SSL_REDIRECT": "0",
+            # Plain local HTTP: no __Host- cookie prefix, no redirect to https.
+            "DJANGO_HTTPS": "0",
             "DJANGO_SECRET_KEY": "bench-" + "k" * 50,
             "DATABASE_URL": f"sqlite:///{self.dir / 'bench.sqlite3'}",
             "REDIS_URL": BENCH_REDIS_URL,
@@ -76,20 +77,24 @@ class LiveStack:
         call_command("migrate", verbosity=0)
         call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
 
-    def start(self, application: str = "bankdemo.asgi:application") -> None:
+    def start(
+        self, application: str = "bankdemo.asgi:application", server: str = "daphne"
+    ) -> None:
+        """Serve ``application`` with ``server``: daphne, or uvicorn with the
+        websockets library (one process, no reload, the same port)."""
         self.port = free_port()
+        if server == "daphne":
+            command = [str(VENV_BIN / "daphne"), "-b", "127.0.0.1"]
+            command += ["-p", str(self.port), application]
+        else:
+            command = [str(VENV_BIN / "uvicorn"), "--ws", "websockets-sansio"]
+            command += ["--host", "127.0.0.1", "--port", str(self.port)]
+            command += ["--log-level", "warning", "--no-access-log", application]
         self.process = subprocess.Popen(
-            [
-                str(VENV_BIN / "daphne"),
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                application,
-            ],
+            command,
             env=self.env,
             cwd=ROOT,
-            stdout=open(self.dir / "daphne.log", "w"),  # noqa: SIM115
+            stdout=open(self.dir / "server.log", "w"),  # noqa: SIM115
             stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
@@ -99,7 +104,7 @@ class LiveStack:
                     return
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError(f"daphne did not start; see {self.dir / 'daphne.log'}")
+        raise RuntimeError(f"{server} did not start; see {self.dir / 'server.log'}")
 
     def stop(self, *, flush: bool = True) -> None:
         import redis
@@ -112,7 +117,7 @@ class LiveStack:
             redis.Redis.from_url(BENCH_REDIS_URL).flushdb()
 
     def rss_kib(self) -> int:
-        """Resident memory of the daphne process."""
+        """Resident memory of the server process."""
         status = Path(f"/proc/{self.process.pid}/status").read_text()
         line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
         return int(line.split()[1])
