@@ -1,14 +1,14 @@
 """The websocket each open tab keeps: state, warnings, and the end with its reason.
 
-The consumer keeps only the session key (sessions_core.ws_auth): it re-reads the
-store on connect, on every inbound frame, when told the
-session changed, before ending it, and at least every SESSIONS_CORE_WS_RECHECK
-seconds (the backstop for changes made where no channel layer reaches, such as a
-management command in the embedded mode). Warnings are sent from the deadlines of
-the last read, which group messages keep current, and confirmed by a re-read.
-Re-reads are numbered so that only the newest verdict counts; an end counts
-whichever read saw it. A store that is down ends nothing: the socket waits and
-reads again.
+The consumer keeps only the session key (sessions_core.ws_auth) and reads the
+store only when something happens: on connect, on every inbound frame, when told
+the session changed, and at its own deadlines. What no event reaches is found by
+the process's backstop (sessions_core.socket_sweep), one batched read of every
+open tab every SESSIONS_CORE_WS_RECHECK seconds, which has a tab re-read only if
+its session changed. Warnings are sent from the deadlines of the last read, which
+group messages keep current, and confirmed by a re-read. Re-reads are numbered so
+that only the newest verdict counts; an end counts whichever read saw it. A store
+that is down ends nothing: the socket waits and reads again.
 """
 
 from __future__ import annotations
@@ -29,9 +29,11 @@ from . import (
     services,
     signals,
     socket_reads,
+    socket_sweep,
     store,
     ws_auth,
 )
+from .models import digest_key
 from .policy import Verdict
 from .reasons import EndReason
 from .request_info import relative_seconds, scope_language
@@ -69,6 +71,7 @@ class SessionConsumer(SessionTimers, AsyncJsonWebsocketConsumer):
         self.user = user
         # Only the key is kept (sessions_core.ws_auth); the store is re-read each time.
         self.session_key = self.scope["session_key"]
+        self.digest = digest_key(self.session_key)
         # Re-reads are numbered: one that started before another and finished
         # after it must not overwrite the newer verdict.
         self.reads_started = 0
@@ -83,6 +86,7 @@ class SessionConsumer(SessionTimers, AsyncJsonWebsocketConsumer):
         await self.accept()
         self.counted = True
         signals.socket_opened.send(sender=signals.SENDER)
+        socket_sweep.sweep().add(self)
         await self.recheck(send_state=True)
 
     async def join(self, group: str) -> None:
@@ -97,6 +101,8 @@ class SessionConsumer(SessionTimers, AsyncJsonWebsocketConsumer):
             signals.socket_closed.send(sender=signals.SENDER)
         if getattr(self, "timer", None) is not None:
             self.cancel_timer()
+        if (sweep := socket_sweep.current()) is not None:
+            sweep.discard(self)
         if getattr(self, "group", None) is not None:
             fanout.unsubscribe(self, self.group)
 

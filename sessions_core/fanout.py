@@ -19,7 +19,7 @@ import logging
 
 from channels.layers import get_channel_layer
 
-from . import notify
+from . import notify, socket_sweep
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +115,10 @@ class Hub:
                 logger.warning("could not update %d channel group(s)", len(failed))
             elif self.failing and not failed:
                 logger.warning("channel groups joined again")
+                # Messages sent while the layer was away are lost: every tab of
+                # this process re-reads what changed, now, not at the backstop.
+                if (sweep := socket_sweep.current()) is not None:
+                    sweep.soon()
             self.failing = bool(failed)
             if failed:
                 await asyncio.sleep(RETRY_AFTER)

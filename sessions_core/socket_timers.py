@@ -13,7 +13,6 @@ import logging
 import random
 
 from . import clock, policy, signals
-from .conf import app_settings
 from .policy import Verdict
 from .socket_reads import STORE_RETRY
 
@@ -50,14 +49,15 @@ class SessionTimers:
         )
 
     def schedule(self, verdict: Verdict) -> None:
-        """Wake at the warning, the deadline, the key retiring, or the backstop."""
+        """Wake at the warning, the deadline, or the key retiring; nothing else.
+
+        No periodic re-read of its own: the process's backstop reads every tab at
+        once (sessions_core.socket_sweep).
+        """
         self.cancel_timer()
         deadline = verdict.deadline
         warned = self.warned_for == (verdict.kind, round(deadline))
         wake_at = verdict.next_wake(warned=warned)
-        # The backstop, jittered: sockets opened together must not re-read together.
-        backstop = app_settings.WS_RECHECK * random.uniform(0.75, 1)
-        wake_at = min(wake_at, clock.now() + backstop)
         self.timer = clock.call_at(
             wake_at, self.on_wake, verdict.kind, deadline, verdict.warning_lead
         )
@@ -95,7 +95,7 @@ class SessionTimers:
                     }
                 )
                 signals.warning_sent.send(sender=signals.SENDER, kind=kind)
-                # Next wake: the deadline (or the backstop), which re-reads. A
+                # Next wake: the deadline, which re-reads. A
                 # re-read now would only repeat the one that set this timer.
                 self.schedule(self.verdict)
                 return

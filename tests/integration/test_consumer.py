@@ -239,12 +239,79 @@ def test_backstop_notices_an_end_nobody_announced(alice, demo, monkeypatch, cloc
         await sync_to_async(services.end_sessions)(
             records=[record], reason="admin", by=demo["admin"]
         )
-        await clock.elapse(22)  # the backstop is jittered between 22.5 and 30 s
+        await clock.elapse(26)  # the process's sweep comes 27 to 33 s apart
         assert await socket.receive_nothing(timeout=0.05)
         await clock.elapse(8)
         return await receive_type(socket, "expired", timeout=2)
 
     assert run(scenario)["reason"] == "admin"
+
+
+class StoreReads:
+    """Counts the engine's reads, one session at a time and in batches."""
+
+    def __init__(self, monkeypatch):
+        self.single, self.batches = 0, []
+        engine = store.engine()
+        read, read_many = engine.read, engine.read_many
+
+        def counted_read(digest):
+            self.single += 1
+            return read(digest)
+
+        def counted_read_many(digests):
+            self.batches.append(len(digests))
+            return read_many(digests)
+
+        monkeypatch.setattr(engine, "read", staticmethod(counted_read))
+        monkeypatch.setattr(engine, "read_many", staticmethod(counted_read_many))
+
+
+@override_settings(SESSIONS_CORE_WS_RECHECK=30)
+def test_idle_tabs_read_nothing_of_their_own_between_two_events(
+    alice, monkeypatch, clock
+):
+    """Idle, a tab does no store read: the process reads all its tabs' sessions in
+    one batch at the backstop, and only a frame (an event) reads for that tab."""
+    clients = [signed_in_client(alice) for _ in range(3)]
+
+    async def scenario():
+        tabs = [await open_tab(client) for client in clients]
+        reads = StoreReads(monkeypatch)
+        await clock.elapse(100)  # before any warning (idle 600 s, lead 120 s)
+        for tab in tabs:
+            assert await tab.receive_nothing(timeout=0.01)
+        idle = (reads.single, list(reads.batches))
+        await tabs[0].send_json_to({"type": "ping"})
+        await receive_type(tabs[0], "pong")
+        return idle, reads.single
+
+    (single, batches), after_ping = run(scenario)
+    assert single == 0
+    assert batches == [3, 3, 3]  # three sweeps in 100 s, each one read of 3 sessions
+    assert after_ping == 1
+
+
+@override_settings(SESSIONS_CORE_WS_RECHECK=30)
+def test_the_sweep_has_only_changed_sessions_read_again(alice, monkeypatch, clock):
+    still, moved = signed_in_client(alice), signed_in_client(alice)
+
+    async def scenario():
+        quiet, busy = await open_tab(still), await open_tab(moved)
+        # Activity written where no message reaches the tabs (another process).
+        monkeypatch.setattr(notify, "send_sync", lambda groups, message: None)
+        clock.advance(34)  # past the activity window, and the sweep falls due
+        assert (await sync_to_async(moved.get)("/")).status_code == 200
+        reads = StoreReads(monkeypatch)
+        await clock.elapse(0)
+        state = await receive_type(busy, "state", timeout=2)
+        assert await quiet.receive_nothing(timeout=0.05)
+        return reads.single, reads.batches, state
+
+    single, batches, state = run(scenario)
+    assert batches == [2]
+    assert single == 1  # the tab whose session changed, and only it
+    assert state["idle_expires_in"] == pytest.approx(600, abs=1)  # from the GET
 
 
 def test_garbage_frames_get_an_error_not_a_crash(alice):
