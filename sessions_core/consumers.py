@@ -1,14 +1,11 @@
 """The websocket each open tab keeps: state, warnings, and the end with its reason.
 
-The consumer keeps only the session key (sessions_core.ws_auth) and reads the
-store only when something happens: on connect, on every inbound frame, when told
-the session changed, and at its own deadlines. What no event reaches is found by
-the process's backstop (sessions_core.socket_sweep), one batched read of every
-open tab every SESSIONS_CORE_WS_RECHECK seconds, which has a tab re-read only if
-its session changed. Warnings are sent from the deadlines of the last read, which
-group messages keep current, and confirmed by a re-read. Re-reads are numbered so
-that only the newest verdict counts; an end counts whichever read saw it. A store
-that is down ends nothing: the socket waits and reads again.
+It keeps only the session key (sessions_core.ws_auth) and reads the store only
+when something happens: on connect, on each inbound frame, when told the session
+changed, and at its own deadlines. What no event reaches is found by the
+process's backstop (sessions_core.socket_sweep). Re-reads are numbered so that
+only the newest verdict counts; an end counts whichever read saw it. A store that
+is down ends nothing: the socket waits and reads again.
 """
 
 from __future__ import annotations
@@ -38,6 +35,7 @@ from .policy import Verdict
 from .reasons import EndReason
 from .request_info import relative_seconds, scope_language
 from .sessiondata import Stamps
+from .socket_loop import DirectReceive
 from .socket_timers import SessionTimers
 
 logger = logging.getLogger(__name__)
@@ -53,7 +51,7 @@ CLOSE_ENDED = 4000
 CLOSE_RECONNECT = 4001
 
 
-class SessionConsumer(SessionTimers, AsyncJsonWebsocketConsumer):
+class SessionConsumer(DirectReceive, SessionTimers, AsyncJsonWebsocketConsumer):
     # No channel of its own: group messages come through the process's one channel
     # (sessions_core.fanout), which hands them to handle_group_message.
     channel_layer_alias = None

@@ -15,11 +15,10 @@ store was down.
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
-from channels.middleware import BaseMiddleware
-from channels.sessions import CookieMiddleware
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY, load_backend
 from django.contrib.auth.models import AnonymousUser
+from django.http.cookie import parse_cookie
 
 from . import selectors, store
 from .models import digest_key
@@ -49,13 +48,31 @@ def _resolve(session_key: str | None) -> tuple[object, bool]:
     return user_for_session(entry.data or {}) or AnonymousUser(), False
 
 
-class SessionAuthMiddleware(BaseMiddleware):
+def scope_cookies(scope) -> dict[str, str]:
+    """The handshake's cookies, as Django's request.COOKIES has them."""
+    for name, value in scope.get("headers") or ():
+        if name == b"cookie":
+            return parse_cookie(value.decode("latin1"))
+    return {}
+
+
+class SessionAuthMiddleware:
+    def __init__(self, inner):
+        self.inner = inner
+
     async def __call__(self, scope, receive, send):
-        session_key = scope["cookies"].get(settings.SESSION_COOKIE_NAME)
+        cookies = scope_cookies(scope)
+        session_key = cookies.get(settings.SESSION_COOKIE_NAME)
         user, down = await database_sync_to_async(_resolve)(session_key)
-        scope = dict(scope, user=user, session_key=session_key, **{STORE_DOWN: down})
-        return await super().__call__(scope, receive, send)
+        scope = dict(
+            scope,
+            cookies=cookies,
+            user=user,
+            session_key=session_key,
+            **{STORE_DOWN: down},
+        )
+        return await self.inner(scope, receive, send)
 
 
 def SessionAuthStack(inner):  # named like Channels' AuthMiddlewareStack
-    return CookieMiddleware(SessionAuthMiddleware(inner))
+    return SessionAuthMiddleware(inner)

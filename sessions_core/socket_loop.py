@@ -1,0 +1,34 @@
+"""Channels' consumer loop, without what an idle socket would carry for nothing.
+
+``AsyncConsumer.__call__`` waits on its sources through ``await_many_dispatch``:
+a task of its own and an ``asyncio.wait`` per socket, although a session socket
+has one source (no channel of its own: ``sessions_core.fanout``). And its
+``dispatch`` hops to a thread to close old database connections before every
+frame, which the socket's reads (``channels.db.database_sync_to_async``) do
+around themselves anyway. Here the socket awaits its receive directly.
+"""
+
+from __future__ import annotations
+
+from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
+
+
+class DirectReceive:
+    """Mixed in before a Channels consumer whose channel_layer_alias is None."""
+
+    async def __call__(self, scope, receive, send):
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
+
+    async def dispatch(self, message):
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
