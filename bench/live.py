@@ -116,6 +116,18 @@ class LiveStack:
         if flush:
             redis.Redis.from_url(BENCH_REDIS_URL).flushdb()
 
+    async def probe(self, query: str = "") -> dict:
+        """What the server measured itself (bench/probe.py must be the app)."""
+        import json
+        import urllib.request
+
+        def fetch():
+            url = f"{self.url}/bench-probe/?{query}"
+            with urllib.request.urlopen(url, timeout=30) as r:
+                return json.load(r)
+
+        return await asyncio.to_thread(fetch)
+
     def rss_kib(self) -> int:
         """Resident memory of the server process."""
         status = Path(f"/proc/{self.process.pid}/status").read_text()

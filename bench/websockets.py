@@ -4,18 +4,23 @@ background frames, and how fast a key rotation reaches every tab.
     .venv/bin/python bench/websockets.py              # 1,000 then 5,000 sockets
     .venv/bin/python bench/websockets.py --sockets 1000
 
-Each run starts its own daphne on Redis (channel layer and sessions) and SQLite.
-Every session's warning is scheduled at a chosen moment, spread over 10 s, so the
-lateness of each warning frame can be measured against its schedule.
-Targets: warning lateness p99 <= 100 ms at 1,000 sockets; <= 40 KiB per socket at
-5,000; <= 1 background frame per idle tab per minute; rotation told to every tab
-in <= 2 s.
+Each run starts its own daphne on Redis (channel layer and sessions) and SQLite,
+serving bankdemo through bench/probe.py, which reports what the server itself
+measured. Every session's warning is scheduled at a chosen moment, spread evenly
+over 60 s, so the lateness of each warning frame is measured at the server (due
+moment to frame sent) and at the client (due moment to frame received). This
+process freezes its own objects out of the garbage collector once its sockets are
+open: its own full collections would otherwise show as the server's lateness.
+Targets (issue 13): warning lateness p99 <= 50 ms at 5,000 sockets, measured at
+the server; "Stay signed in" to the other tab p99 <= 50 ms; every tab told of a
+rotation within 1 s, none closed untold; 0 background frames per idle tab.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import subprocess
 import sys
@@ -33,7 +38,7 @@ from live import (
 )
 
 IDLE, LEAD = 900, 600  # the warning comes IDLE - LEAD = 300 s after last activity
-SPREAD = 10.0  # seconds over which the warnings are scheduled
+SPREAD = 60.0  # seconds over which the warnings are scheduled
 QUIET_WINDOW = 60.0  # seconds of idle sockets for the background-frame count
 EXTENDS = 100
 
@@ -91,7 +96,7 @@ async def run(count: int) -> None:
     for key, when in zip(keys, due, strict=True):
         restamp(key, signed_in=when - (IDLE - LEAD), last_active=when - (IDLE - LEAD))
 
-    stack.start()
+    stack.start("bench.probe:application")
     try:
         await asyncio.sleep(2)
         rss_before = stack.rss_kib()
@@ -99,6 +104,8 @@ async def run(count: int) -> None:
         tabs = [Tab(socket) for socket in await open_sockets(stack, keys)]
         pair = [Tab(await open_socket(stack, pair_key)) for _ in range(2)]
         connect_s = time.time() - opened
+        gc.collect()
+        gc.freeze()
         await asyncio.sleep(3)
         rss_after = stack.rss_kib()
         per_socket = (rss_after - rss_before) / (count + 2)
@@ -124,10 +131,17 @@ async def run(count: int) -> None:
                 missing += 1
             else:
                 lateness.append((got - when) * 1000)
+        probe = await stack.probe()
+        at_server = [late * 1000 for _, late in probe["warnings"]]
+        pauses = [p * 1000 for t, p in probe["full_gc"] if w0 <= t <= w0 + SPREAD]
         print(
-            f"[{count}] warning lateness: p50 {percentile(lateness, 50):.1f} ms, "
-            f"p99 {percentile(lateness, 99):.1f} ms, max {max(lateness):.1f} ms "
-            f"({len(lateness)} warnings, {missing} missing)"
+            f"[{count}] warning lateness at the server: p50 "
+            f"{percentile(at_server, 50):.1f} ms, p99 {percentile(at_server, 99):.1f} "
+            f"ms, max {max(at_server):.1f} ms ({len(at_server)} warnings); at the "
+            f"client: p50 {percentile(lateness, 50):.1f} ms, p99 "
+            f"{percentile(lateness, 99):.1f} ms ({missing} missing); server full "
+            f"GCs in the window: {len(pauses)}, longest "
+            f"{max(pauses, default=0):.0f} ms ({probe['tracked']} tracked objects)"
         )
 
         # Extend in tab A; time until tab B of the same session hears the new state.
@@ -178,6 +192,14 @@ async def run(count: int) -> None:
         if untold:
             codes = Counter(tab.socket.close_code for tab in untold)
             print(f"[{count}] {len(untold)} tabs never told; close codes {dict(codes)}")
+        probe = await stack.probe()
+        delivered = [lat * 1000 for t, lat in probe["ends"] if t >= rotated and lat]
+        if delivered:
+            print(
+                f"[{count}] key rotation at the server: {len(delivered)} ends "
+                f"delivered; p50 {percentile(delivered, 50):.0f} ms, last "
+                f"{max(delivered):.0f} ms after the broadcast was sent"
+            )
         print(
             f"[{count}] key rotation: {len(told)}/{count} tabs told; last after "
             f"{(max(told) - rotated) * 1000:.0f} ms, p50 "

@@ -11,11 +11,9 @@ is down ends nothing: the socket waits and reads again.
 from __future__ import annotations
 
 import logging
-import time
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.utils import translation
 
 from . import (
     clock,
@@ -35,6 +33,7 @@ from .policy import Verdict
 from .reasons import EndReason
 from .request_info import relative_seconds, scope_language
 from .sessiondata import Stamps
+from .socket_ends import SessionEnd
 from .socket_loop import DirectReceive
 from .socket_timers import SessionTimers
 
@@ -44,14 +43,14 @@ logger = logging.getLogger(__name__)
 # Later") is not one a server may send through daphne (autobahn allows 1000 and
 # 3000-4999), so the private-use code that echoes it.
 CLOSE_TRY_AGAIN_LATER = 4013
-# The session ended: sent after the {"type": "expired"} frame that says why.
-CLOSE_ENDED = 4000
 # The session moved to a new key (a password change in another tab): the page
 # reconnects, and the browser sends the new cookie.
 CLOSE_RECONNECT = 4001
 
 
-class SessionConsumer(DirectReceive, SessionTimers, AsyncJsonWebsocketConsumer):
+class SessionConsumer(
+    DirectReceive, SessionEnd, SessionTimers, AsyncJsonWebsocketConsumer
+):
     # No channel of its own: group messages come through the process's one channel
     # (sessions_core.fanout), which hands them to handle_group_message.
     channel_layer_alias = None
@@ -81,6 +80,8 @@ class SessionConsumer(DirectReceive, SessionTimers, AsyncJsonWebsocketConsumer):
         self.timer: clock.Timer | None = None
         self.closing = False
         self.group: str | None = None
+        # The page's language, for the reason it is told at the end.
+        self.language = scope_language(self.scope)
         await self.accept()
         self.counted = True
         signals.socket_opened.send(sender=signals.SENDER)
@@ -224,26 +225,3 @@ class SessionConsumer(DirectReceive, SessionTimers, AsyncJsonWebsocketConsumer):
             await self.send_state(outcome)
         self.schedule(outcome)
         return True
-
-    async def expire(self, reason: str, *, sent_at: float | None = None) -> None:
-        """Tell the tab why its session ended, and close; ``sent_at`` is when the
-        notification left its sender (wall clock: senders are other processes)."""
-        if self.closing:
-            return
-        self.closing = True
-        self.cancel_timer()
-        try:
-            # In the page's language: the tab may show it as it leaves.
-            with translation.override(scope_language(self.scope)):
-                reason_text = EndReason(reason).message
-        except ValueError:
-            reason_text = ""
-        await self.send_json(
-            {"type": "expired", "reason": reason, "message": reason_text}
-        )
-        signals.end_delivered.send(
-            sender=signals.SENDER,
-            reason=reason,
-            latency=None if sent_at is None else max(time.time() - sent_at, 0.0),
-        )
-        await self.close(code=CLOSE_ENDED)

@@ -22,7 +22,8 @@ session_started = Signal()
 # signed in", False for the person's input reported by an open page).
 session_extended = Signal()
 
-# An open tab was sent a warning. Arguments: kind ("idle" or "absolute").
+# An open tab was sent a warning. Arguments: kind ("idle" or "absolute"), lateness
+# (seconds from the moment the warning was due to its frame being sent).
 warning_sent = Signal()
 
 # A websocket was accepted for a signed-in session, or one of those closed.

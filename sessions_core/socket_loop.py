@@ -4,8 +4,10 @@
 a task of its own and an ``asyncio.wait`` per socket, although a session socket
 has one source (no channel of its own: ``sessions_core.fanout``). And its
 ``dispatch`` hops to a thread to close old database connections before every
-frame, which the socket's reads (``channels.db.database_sync_to_async``) do
-around themselves anyway. Here the socket awaits its receive directly.
+frame and after the socket closes, which the socket's reads
+(``channels.db.database_sync_to_async``) do around themselves anyway: after a key
+rotation, 5,000 closing tabs queued 5,000 of those hops in the thread pool. Here
+the socket awaits its receive directly and hops nowhere.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ class DirectReceive:
                 await self.dispatch(await receive())
         except StopConsumer:
             pass
+
+    async def websocket_disconnect(self, message):
+        await self.disconnect(message["code"])
+        raise StopConsumer()
 
     async def dispatch(self, message):
         handler = getattr(self, get_handler_name(message), None)

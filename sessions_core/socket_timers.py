@@ -94,7 +94,11 @@ class SessionTimers:
                         "expires_in": round(deadline - now, 1),
                     }
                 )
-                signals.warning_sent.send(sender=signals.SENDER, kind=kind)
+                signals.warning_sent.send(
+                    sender=signals.SENDER,
+                    kind=kind,
+                    lateness=max(clock.now() - (deadline - lead), 0.0),
+                )
                 # Next wake: the deadline, which re-reads. A
                 # re-read now would only repeat the one that set this timer.
                 self.schedule(self.verdict)

@@ -120,6 +120,11 @@ def test_warning_at_the_lead_then_expiry_pushed_and_socket_closed(alice, clock):
         expired = await receive_type(socket, "expired")
         assert expired["reason"] == "idle"
         assert "no activity" in expired["message"]
+        # The page leaves on that frame and closes the socket; the server closes
+        # it only if the page has not, 5 s later.
+        await clock.elapse(4.99)
+        assert await socket.receive_nothing(timeout=0.05)
+        await clock.elapse(0.01)
         closed = await socket.receive_output(timeout=2)
         assert closed == {"type": "websocket.close", "code": 4000}
 

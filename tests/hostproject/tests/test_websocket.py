@@ -60,6 +60,7 @@ def test_state_then_warning_then_expired(sign_in, reason_shown, clock):
         expired = await receive_type(socket, "expired")
         assert expired["reason"] == "idle"
         assert expired["message"]
+        await clock.elapse(5)  # the page did not close it: the server does
         closed = await socket.receive_output(timeout=2)
         assert closed == {"type": "websocket.close", "code": 4000}
 
