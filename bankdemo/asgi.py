@@ -11,18 +11,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bankdemo.settings")
 # Set up Django (apps, models) before anything imports a consumer.
 django_asgi_app = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.routing import ProtocolTypeRouter  # noqa: E402
 
-from sessions_core.routing import websocket_urlpatterns  # noqa: E402
-from sessions_core.ws_auth import SessionAuthStack  # noqa: E402
+from sessions_core.socket_entry import SessionSocketApp  # noqa: E402
 
+# The session websocket in one layer (origin, path, session): what Channels'
+# validator, SessionAuthStack and URLRouter do, without a frame and a scope copy
+# per layer kept by every open socket (sessions_core/socket_entry.py).
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            SessionAuthStack(URLRouter(websocket_urlpatterns))
-        ),
+        "websocket": SessionSocketApp(),
     }
 )
 

@@ -5,7 +5,8 @@ For the benchmarks only (``LiveStack.start("bench.probe:application")``). GET
 the moment it was due to its frame, ``signals.warning_sent``), each end's delivery
 latency (from the sender to the tab's frame, ``signals.end_delivered``), and the
 pauses of CPython's full garbage collections (``gc.callbacks``). With
-``?profile=start`` and ``?profile=stop`` it profiles the server in between.
+``?profile=start`` and ``?profile=stop`` it profiles the server in between;
+``?memory=mark`` and ``?memory=diff`` show what was allocated in between.
 """
 
 from __future__ import annotations
@@ -58,12 +59,35 @@ def _profiling(action: str) -> None:
         _profile.pop().dump_stats(os.environ.get("BENCH_PROFILE", "server.pstats"))
 
 
+_snapshots: list = []
+
+
+def _memory(action: str) -> list[str]:
+    """?memory=mark, then ?memory=diff: the lines that allocated most since the
+    mark (needs PYTHONTRACEMALLOC set for the server)."""
+    import tracemalloc
+
+    if not tracemalloc.is_tracing():
+        return ["start the server with PYTHONTRACEMALLOC=1"]
+    gc.collect()
+    if action == "mark":
+        _snapshots[:] = [tracemalloc.take_snapshot()]
+        return []
+    diff = tracemalloc.take_snapshot().compare_to(_snapshots[0], "lineno")
+    return [str(line) for line in diff[:40]]
+
+
 async def application(scope, receive, send):
     if scope["type"] == "http" and scope["path"] == "/bench-probe/":
         query = scope.get("query_string", b"").decode()
+        memory = []
         if query.startswith("profile="):
             _profiling(query.split("=", 1)[1])
-        body = json.dumps({**seen, "tracked": len(gc.get_objects())}).encode()
+        elif query.startswith("memory="):
+            memory = _memory(query.split("=", 1)[1])
+        body = json.dumps(
+            {**seen, "tracked": len(gc.get_objects()), "memory": memory}
+        ).encode()
         headers = [(b"content-type", b"application/json")]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})

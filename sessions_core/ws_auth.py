@@ -56,22 +56,27 @@ def scope_cookies(scope) -> dict[str, str]:
     return {}
 
 
+async def authenticated(scope) -> dict:
+    """A copy of ``scope`` with the cookies, the user, the session key, and
+    whether the store was down."""
+    cookies = scope_cookies(scope)
+    session_key = cookies.get(settings.SESSION_COOKIE_NAME)
+    user, down = await database_sync_to_async(_resolve)(session_key)
+    return dict(
+        scope,
+        cookies=cookies,
+        user=user,
+        session_key=session_key,
+        **{STORE_DOWN: down},
+    )
+
+
 class SessionAuthMiddleware:
     def __init__(self, inner):
         self.inner = inner
 
     async def __call__(self, scope, receive, send):
-        cookies = scope_cookies(scope)
-        session_key = cookies.get(settings.SESSION_COOKIE_NAME)
-        user, down = await database_sync_to_async(_resolve)(session_key)
-        scope = dict(
-            scope,
-            cookies=cookies,
-            user=user,
-            session_key=session_key,
-            **{STORE_DOWN: down},
-        )
-        return await self.inner(scope, receive, send)
+        return await self.inner(await authenticated(scope), receive, send)
 
 
 def SessionAuthStack(inner):  # named like Channels' AuthMiddlewareStack

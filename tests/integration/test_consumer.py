@@ -91,6 +91,30 @@ def test_anonymous_socket_is_refused(db):
     run(scenario)
 
 
+@pytest.mark.parametrize(
+    "path, headers",
+    [
+        ("/ws/other/", [(b"origin", b"http://127.0.0.1")]),
+        ("/ws/session/extra/", [(b"origin", b"http://127.0.0.1")]),
+        ("/ws/session/", []),  # no Origin at all
+        ("/ws/session/", [(b"origin", b"http://127.0.0.1.evil.example")]),
+    ],
+)
+def test_other_paths_and_origins_are_refused_before_the_session(alice, path, headers):
+    client = signed_in_client(alice)
+    name = settings.SESSION_COOKIE_NAME
+    cookie = (b"cookie", f"{name}={client.cookies[name].value}".encode())
+
+    async def scenario():
+        socket = WebsocketCommunicator(
+            application, path, headers=[*headers, (b"host", b"127.0.0.1"), cookie]
+        )
+        connected, _ = await socket.connect()
+        assert not connected
+
+    run(scenario)
+
+
 def test_cross_origin_socket_is_refused(alice):
     client = signed_in_client(alice)
 
