@@ -21,7 +21,6 @@ from . import (
     keyring,
     notify,
     policy,
-    services,
     signals,
     socket_reads,
     socket_sweep,
@@ -61,11 +60,12 @@ class SessionConsumer(
             await self.accept()
             await self.close(code=CLOSE_TRY_AGAIN_LATER)
             return
-        user = self.scope.get("user")
+        # The user is not kept: each read loads it with the session (an idle
+        # socket holds only the key; sessions_core.socket_reads).
+        user = self.scope.pop("user", None)
         if user is None or not user.is_authenticated:
             await self.close()  # before accept(): the handshake is refused (403)
             return
-        self.user = user
         # Only the key is kept (sessions_core.ws_auth); the store is re-read each time.
         self.session_key = self.scope["session_key"]
         self.digest = digest_key(self.session_key)
@@ -135,9 +135,8 @@ class SessionConsumer(
         seq = self.reads_started
         try:
             verdict = await socket_reads.in_thread_pool(
-                services.extend_by_key,
-                session_key=self.session_key,
-                user=self.user,
+                socket_reads.extend,
+                self.session_key,
                 deliberate=deliberate,
                 ago=ago,
             )
@@ -201,7 +200,6 @@ class SessionConsumer(
         stamps, outcome = await socket_reads.in_thread_pool(
             socket_reads.read_session,
             self.session_key,
-            self.user,
             self.stamps.record_id if self.stamps else None,
         )
         if outcome == socket_reads.STORE_DOWN:

@@ -45,7 +45,9 @@ class Hub:
     def __init__(self, layer, loop: asyncio.AbstractEventLoop):
         self.layer = layer
         self.loop = loop
-        self.tabs: dict[str, set] = {}  # group -> consumers
+        # group -> its tabs here: a list, not a set (a session has a tab or a few,
+        # and an empty set alone is 216 bytes per open session).
+        self.tabs: dict[str, list] = {}
         self.joined: set[str] = set()
         self.dirty: set[str] = {notify.BROADCAST_GROUP}
         self.wake = asyncio.Event()
@@ -64,9 +66,10 @@ class Hub:
 
     async def subscribe(self, consumer, group: str) -> None:
         """Hand ``group``'s messages to ``consumer`` once the group is joined."""
-        tabs = self.tabs.setdefault(group, set())
+        tabs = self.tabs.setdefault(group, [])
         first = not tabs
-        tabs.add(consumer)
+        if consumer not in tabs:
+            tabs.append(consumer)
         # The first local tab of a session always waits for a round: its group may
         # be joined now but on its way out, left by the tab before (a page load).
         if first or group not in self.joined:
@@ -76,7 +79,8 @@ class Hub:
         tabs = self.tabs.get(group)
         if tabs is None:
             return
-        tabs.discard(consumer)
+        if consumer in tabs:
+            tabs.remove(consumer)
         if not tabs:
             del self.tabs[group]
             self._mark(group)

@@ -1,8 +1,9 @@
 """What a websocket reads about its session, in the thread pool, and decides.
 
-One read of the store gives the session's data or the tombstone of its end. A
-session found expired, gone, or signed with a retired secret key is ended here, so
-that every door records the same end.
+One read of the store gives the session's data or the tombstone of its end, and
+the user it signs in is loaded with it (a socket keeps no user). A session found
+expired, gone, or signed with a retired secret key is ended here, so that every
+door records the same end.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from .models import digest_key
 from .policy import Verdict
 from .reasons import EndReason
 from .sessiondata import Stamps, read_stamps
+from .ws_auth import user_for_session
 
 
 async def in_thread_pool(function, *args, **kwargs):
@@ -42,7 +44,7 @@ STORE_RETRY = 2.0
 
 
 def read_session(
-    session_key: str, user, record_id: int | None = None
+    session_key: str, record_id: int | None = None
 ) -> tuple[Stamps | None, Verdict | str]:
     """Re-read the store and judge: (stamps, verdict), or (stamps, reason) if ended.
 
@@ -51,18 +53,31 @@ def read_session(
     the same end. STORE_DOWN and MOVED are not ends.
     """
     try:
-        return _judge_stored(session_key, user, record_id)
+        return _judge_stored(session_key, record_id)
     except store.StoreUnavailable:
         return None, STORE_DOWN
 
 
-def _judge_stored(session_key: str, user, record_id: int | None):
+def extend(session_key: str, **kwargs) -> Verdict | None:
+    """services.extend_by_key for a socket, which keeps no user: the session's
+    user, loaded with it. None if the session no longer signs anyone in."""
+    user = user_for_session(store.load(session_key))
+    if user is None:
+        return None
+    return services.extend_by_key(session_key=session_key, user=user, **kwargs)
+
+
+def _judge_stored(session_key: str, record_id: int | None):
     digest = digest_key(session_key)
     entry = store.read(digest)
     if entry.end is not None:
         return None, entry.end.reason or EndReason.LOGOUT.value
-    stamps = read_stamps(entry.data or {})
-    if stamps is None or not selectors.session_still_valid(entry.data or {}, user):
+    data = entry.data or {}
+    stamps = read_stamps(data)
+    # The user the session signs in, loaded with it: None if that user is gone
+    # or the session's auth hash no longer matches (a changed password or key).
+    user = user_for_session(data) if stamps is not None else None
+    if stamps is None or user is None:
         record = selectors.record_for_key(session_key) or selectors.record_by_id(
             record_id
         )
