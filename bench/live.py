@@ -83,28 +83,34 @@ class LiveStack:
         """Serve ``application`` with ``server``: daphne, or uvicorn with the
         websockets library (one process, no reload, the same port)."""
         self.port = free_port()
+        self.process = self.spawn(application, server, self.port)
+
+    def spawn(
+        self, application: str, server: str, port: int, log: str = "server.log"
+    ) -> subprocess.Popen:
+        """Start one server process on ``port`` and wait until it listens."""
         if server == "daphne":
             command = [str(VENV_BIN / "daphne"), "-b", "127.0.0.1"]
-            command += ["-p", str(self.port), application]
+            command += ["-p", str(port), application]
         else:
             command = [str(VENV_BIN / "uvicorn"), "--ws", "websockets-sansio"]
-            command += ["--host", "127.0.0.1", "--port", str(self.port)]
+            command += ["--host", "127.0.0.1", "--port", str(port)]
             command += ["--log-level", "warning", "--no-access-log", application]
-        self.process = subprocess.Popen(
+        process = subprocess.Popen(
             command,
             env=self.env,
             cwd=ROOT,
-            stdout=open(self.dir / "server.log", "w"),  # noqa: SIM115
+            stdout=open(self.dir / log, "w"),  # noqa: SIM115
             stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    return process
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError(f"{server} did not start; see {self.dir / 'server.log'}")
+        raise RuntimeError(f"{server} did not start; see {self.dir / log}")
 
     def stop(self, *, flush: bool = True) -> None:
         import redis
@@ -171,12 +177,13 @@ def restamp(session_key: str, *, signed_in: float, last_active: float) -> None:
     session.save()
 
 
-async def open_socket(stack: LiveStack, session_key: str):
+async def open_socket(stack: LiveStack, session_key: str, port: int | None = None):
     from websockets.asyncio.client import connect
 
+    url = stack.url if port is None else f"http://127.0.0.1:{port}"
     return await connect(
-        stack.ws_url,
-        origin=stack.url,
+        url.replace("http", "ws", 1) + "/ws/session/",
+        origin=url,
         additional_headers={"Cookie": f"sessionid={session_key}"},
         max_queue=None,
         ping_interval=None,
@@ -184,12 +191,19 @@ async def open_socket(stack: LiveStack, session_key: str):
     )
 
 
-async def open_sockets(stack: LiveStack, keys: list[str], concurrency: int = 50):
-    """Open one socket per key, ``concurrency`` handshakes at a time."""
+async def open_sockets(
+    stack: LiveStack,
+    keys: list[str],
+    concurrency: int = 50,
+    ports: list[int] | None = None,
+):
+    """Open one socket per key, ``concurrency`` handshakes at a time; over
+    ``ports`` in turn if given."""
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(key):
+    async def one(index, key):
         async with gate:
-            return await open_socket(stack, key)
+            port = None if not ports else ports[index % len(ports)]
+            return await open_socket(stack, key, port)
 
-    return await asyncio.gather(*(one(key) for key in keys))
+    return await asyncio.gather(*(one(i, key) for i, key in enumerate(keys)))
