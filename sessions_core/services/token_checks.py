@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.contrib.auth import get_user_model
 
@@ -117,8 +118,9 @@ def _user(digest: str, user_id: int):
     return user
 
 
-def _user_fields(model) -> list[str]:
-    return [field.attname for field in model._meta.concrete_fields]
+@lru_cache(maxsize=4)
+def _user_fields(model) -> tuple[str, ...]:
+    return tuple(field.attname for field in model._meta.concrete_fields)
 
 
 def refuse_inactive(*, user, record_id: int, key_digest: str) -> None:
