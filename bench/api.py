@@ -14,7 +14,11 @@ differs:
 - ``DRF Token``: Django REST framework's own ``TokenAuthentication`` (one query
   for the token and its user): a peer that sees no session, no limits, no ends;
 - ``user loaded``: the user loaded by its id on every call (one ORM query), the
-  least any authentication that reads the database costs.
+  least any authentication that reads the database costs;
+- ``store read only``: the user resolved, plus one read of the token's session
+  entry from the store (``store.read``, nothing judged): the least any check that
+  sees an end at once must do, so what ``sessions_core`` costs beyond it is the
+  check's own work.
 
 Rounds of 100 calls each, the configurations one after another, the order
 reversed each round, so that drift of the machine falls on all alike; a ratio is
@@ -40,7 +44,7 @@ from harness import (
 )
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 31))
-REQUESTS_PER_ROUND = 100
+REQUESTS_PER_ROUND = int(os.environ.get("BENCH_PER_ROUND", 100))
 BASE, FLOOR = "resolved", "resolved again"
 CONFIGS = {  # name: path
     BASE: "/bench/resolved/",
@@ -48,6 +52,7 @@ CONFIGS = {  # name: path
     "sessions_core": "/bench/checked/",
     "DRF Token": "/bench/drf-token/",
     "user loaded": "/bench/loaded/",
+    "store read only": "/bench/store-read/",
 }
 
 
@@ -71,6 +76,17 @@ class LoadedUser(FixedUser):
         return type(FixedUser.user)._default_manager.get(pk=FixedUser.user.pk), None
 
 
+class StoreReadOnly(FixedUser):
+    """The resolved user, plus one read of a session's store entry (``digest``)."""
+
+    digest = ""
+    read = None  # sessions_core.store.read, once Django is set up
+
+    def authenticate(self, request):
+        StoreReadOnly.read(StoreReadOnly.digest)
+        return FixedUser.user, None
+
+
 def bench_urlpatterns():
     from django.urls import include, path
     from rest_framework.authentication import TokenAuthentication as DRFToken
@@ -88,6 +104,7 @@ def bench_urlpatterns():
         "sessions_core": view(TokenAuthentication),
         "DRF Token": view(DRFToken),
         "user loaded": view(LoadedUser),
+        "store read only": view(StoreReadOnly),
     }
     return [
         *(path(CONFIGS[name].lstrip("/"), v) for name, v in views.items()),
@@ -121,6 +138,10 @@ def measure(engine: str) -> dict[str, list[float]]:
     from django.test import Client
     from rest_framework.authtoken.models import Token
 
+    from sessions_core import store
+    from sessions_core.services.tokens import resolve
+
+    StoreReadOnly.read = staticmethod(store.read)
     with engine_settings(engine):
         clients = {name: Client() for name in CONFIGS}
         drf_key = Token.objects.get_or_create(user=FixedUser.user)[0].key
@@ -128,6 +149,8 @@ def measure(engine: str) -> dict[str, list[float]]:
         token = sign_in(clients["sessions_core"])
         headers["sessions_core"] = {"HTTP_AUTHORIZATION": "Bearer " + token}
         headers["DRF Token"] = {"HTTP_AUTHORIZATION": "Token " + drf_key}
+        session = resolve(access_token=token, background=True).session
+        StoreReadOnly.digest = session.digest  # the same entry the check reads
 
         def run(name: str, count: int) -> float:
             return timed(clients[name], CONFIGS[name], headers[name], count)
@@ -141,8 +164,10 @@ def check_alone(engine: str) -> float:
     """Microseconds of the token check on its own (a background call: no write)."""
     from django.test import Client
 
+    from sessions_core import store
     from sessions_core.services.tokens import resolve
 
+    StoreReadOnly.read = staticmethod(store.read)
     with engine_settings(engine):
         token = sign_in(Client())
         count = 3000
