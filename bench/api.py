@@ -1,30 +1,65 @@
 """Cost of the API's token checks on an authenticated call.
 
-``GET /api/accounts/`` with a bearer token (sessions_core.drf.TokenAuthentication:
-the token's family, its session's store entry, the policy's verdict, throttled
-activity) against the same view with ``AllowAny`` and a fixed user (no checks at
-all), side by side in one run, in alternating rounds (the order flips each round)
-so that drift hits both alike; on the db engine and on Redis. A second token
-through the same checks gives the A/A ratio: the noise floor. It also times the
-check (``services.tokens.resolve``) on its own. Target: ratio <= 1.05.
+One view, ``bankdemo.banking.api.AccountsView`` (what ``GET /api/accounts/``
+serves: one query for the user's accounts), mounted five times side by side at
+the same depth of the same URLconf, for the same user; only its authentication
+differs:
 
-    BENCH_REDIS_URL=redis://127.0.0.1:6379/14 .venv/bin/python bench/api.py
+- ``resolved``: the user already resolved (a fixed user, no check): the baseline;
+- ``resolved again``: the very same, a second client: the A/A floor, the ratio
+  two identical configurations show in this run on this machine;
+- ``sessions_core``: the bearer access token through ``sessions_core.drf``
+  (its family, its session's store entry read on every call, the policy's
+  verdict, throttled activity): what the API does;
+- ``DRF Token``: Django REST framework's own ``TokenAuthentication`` (one query
+  for the token and its user): a peer that sees no session, no limits, no ends;
+- ``user loaded``: the user loaded by its id on every call (one ORM query), the
+  least any authentication that reads the database costs;
+- ``store read only``: the user resolved, plus one read of the token's session
+  entry from the store (``store.read``, nothing judged): the least any check that
+  sees an end at once must do, so what ``sessions_core`` costs beyond it is the
+  check's own work.
+
+301 rounds of 10 calls of each configuration, one after another, the order
+reversed each round, so that drift of the machine falls on all alike (short
+rounds: a burst of another process's work spoils one round, not a whole
+configuration); a ratio is taken within each round (neighbours in time) and
+shown as the median and the 25th-75th percentile over the rounds, next to the
+A/A floor measured the same way. On the db engine and on Redis. It also times the check
+(``services.tokens.resolve``) on its own. Target: ``sessions_core`` <= 1.05x.
+
+    BENCH_REDIS_URL=redis://127.0.0.1:6379/13 .venv/bin/python bench/api.py
 """
 
 from __future__ import annotations
 
+import os
 import time
 
-from harness import engine_settings, interleaved, setup_django
+from harness import (
+    Spread,
+    engine_settings,
+    interleaved_rounds,
+    round_ratios,
+    setup_django,
+)
 
-ROUNDS = 31
-REQUESTS_PER_ROUND = 100
-CHECKED, UNCHECKED = "/api/accounts/", "/bench/accounts/"
-LOADED = "/bench/accounts-loaded/"
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", 301))
+REQUESTS_PER_ROUND = int(os.environ.get("BENCH_PER_ROUND", 10))
+BASE, FLOOR = "resolved", "resolved again"
+CONFIGS = {  # name: path
+    BASE: "/bench/resolved/",
+    FLOOR: "/bench/resolved-again/",
+    "sessions_core": "/bench/checked/",
+    "DRF Token": "/bench/drf-token/",
+    "user loaded": "/bench/loaded/",
+    "store read only": "/bench/store-read/",
+}
 
 
 class FixedUser:
-    """DRF authentication that signs every call in as one user, checking nothing."""
+    """DRF authentication that signs every call in as one user, checking nothing:
+    the user is already resolved."""
 
     user = None
 
@@ -36,29 +71,45 @@ class FixedUser:
 
 
 class LoadedUser(FixedUser):
-    """The same, but the user is loaded from the database on each call, as any real
-    authentication must: what the checks cost beyond that is the session's part."""
+    """The same, but the user is loaded from the database by its id on each call."""
 
     def authenticate(self, request):
         return type(FixedUser.user)._default_manager.get(pk=FixedUser.user.pk), None
 
 
-def urlpatterns_with_unchecked_view():
+class StoreReadOnly(FixedUser):
+    """The resolved user, plus one read of a session's store entry (``digest``)."""
+
+    digest = ""
+    read = None  # sessions_core.store.read, once Django is set up
+
+    def authenticate(self, request):
+        StoreReadOnly.read(StoreReadOnly.digest)
+        return FixedUser.user, None
+
+
+def bench_urlpatterns():
     from django.urls import include, path
-    from rest_framework.permissions import AllowAny
+    from rest_framework.authentication import TokenAuthentication as DRFToken
 
     from bankdemo.banking.api import AccountsView
+    from sessions_core.drf import TokenAuthentication
 
-    unchecked = AccountsView.as_view(
-        authentication_classes=[FixedUser], permission_classes=[AllowAny]
-    )
-    loaded = AccountsView.as_view(
-        authentication_classes=[LoadedUser], permission_classes=[AllowAny]
-    )
+    def view(authentication):
+        # The same view, the same (default) permission: IsAuthenticated.
+        return AccountsView.as_view(authentication_classes=[authentication])
+
+    views = {
+        BASE: view(FixedUser),
+        FLOOR: view(FixedUser),
+        "sessions_core": view(TokenAuthentication),
+        "DRF Token": view(DRFToken),
+        "user loaded": view(LoadedUser),
+        "store read only": view(StoreReadOnly),
+    }
     return [
-        path("bench/accounts/", unchecked),
-        path("bench/accounts-loaded/", loaded),
-        path("", include("bankdemo.urls")),
+        *(path(CONFIGS[name].lstrip("/"), v) for name, v in views.items()),
+        path("", include("bankdemo.urls")),  # /api/token/ for the sign-ins
     ]
 
 
@@ -73,46 +124,53 @@ def timed(client, path: str, headers: dict, count: int) -> float:
     return time.perf_counter() - start
 
 
-def sign_in(client) -> dict:
+def sign_in(client) -> str:
     response = client.post(
         "/api/token/",
         {"username": "alice", "password": "demo-alice-2026"},
         "application/json",
     )
     assert response.status_code == 200, response.content
-    return {"HTTP_AUTHORIZATION": "Bearer " + response.json()["access"]}
+    return response.json()["access"]
 
 
-def measure(engine: str) -> tuple[float, float, float, float]:
-    """Return seconds per call: with the checks, with them again (A/A), without,
-    and without but with the user loaded."""
+def measure(engine: str) -> dict[str, list[float]]:
+    """Seconds per call of each configuration, in each round."""
     from django.test import Client
+    from rest_framework.authtoken.models import Token
 
+    from sessions_core import store
+    from sessions_core.services.tokens import resolve
+
+    StoreReadOnly.read = staticmethod(store.read)
     with engine_settings(engine):
-        names = ("with", "again", "without", "loaded")
-        clients = {name: Client() for name in names}
-        runs = {
-            "with": (CHECKED, sign_in(clients["with"])),
-            "again": (CHECKED, sign_in(clients["again"])),
-            "without": (UNCHECKED, {}),
-            "loaded": (LOADED, {}),
-        }
+        clients = {name: Client() for name in CONFIGS}
+        drf_key = Token.objects.get_or_create(user=FixedUser.user)[0].key
+        headers = {name: {} for name in CONFIGS}
+        token = sign_in(clients["sessions_core"])
+        headers["sessions_core"] = {"HTTP_AUTHORIZATION": "Bearer " + token}
+        headers["DRF Token"] = {"HTTP_AUTHORIZATION": "Token " + drf_key}
+        session = resolve(access_token=token, background=True).session
+        StoreReadOnly.digest = session.digest  # the same entry the check reads
 
         def run(name: str, count: int) -> float:
-            path, headers = runs[name]
-            return timed(clients[name], path, headers, count)
+            return timed(clients[name], CONFIGS[name], headers[name], count)
 
-        return interleaved(run, clients, rounds=ROUNDS, per_round=REQUESTS_PER_ROUND)
+        return interleaved_rounds(
+            run, CONFIGS, rounds=ROUNDS, per_round=REQUESTS_PER_ROUND
+        )
 
 
 def check_alone(engine: str) -> float:
     """Microseconds of the token check on its own (a background call: no write)."""
     from django.test import Client
 
+    from sessions_core import store
     from sessions_core.services.tokens import resolve
 
+    StoreReadOnly.read = staticmethod(store.read)
     with engine_settings(engine):
-        token = sign_in(Client())["HTTP_AUTHORIZATION"].split()[1]
+        token = sign_in(Client())
         count = 3000
         start = time.perf_counter()
         for _ in range(count):
@@ -120,8 +178,26 @@ def check_alone(engine: str) -> float:
         return (time.perf_counter() - start) / count * 1e6
 
 
+def report(engine: str, samples: dict[str, list[float]]) -> None:
+    floor = round_ratios(samples, FLOOR, BASE)
+    print(f"\n{engine}: µs a call, median [p25-p75] of {ROUNDS} rounds")
+    for name in CONFIGS:
+        print(f"  {name:<15} {Spread.of(samples[name]).format(0, 1e6):>22}")
+    print(f"  ratio to {BASE!r}, median [p25-p75] of the rounds' ratios:")
+    print(f"  {'A/A floor':<15} {floor.format():>22}")
+    for name in CONFIGS:
+        if name in (BASE, FLOOR):
+            continue
+        ratio = round_ratios(samples, name, BASE)
+        over = ratio.median - floor.median
+        print(
+            f"  {name:<15} {ratio.format():>22}   vs floor {floor.median:.3f}: "
+            f"{over:+.3f}"
+        )
+
+
 def main() -> None:
-    setup_django()
+    setup_django(extra_apps=("rest_framework.authtoken",))
     import sys
 
     from django.conf import settings
@@ -129,31 +205,22 @@ def main() -> None:
 
     from bankdemo.banking.demo_data import seed
 
-    urlpatterns[:] = urlpatterns_with_unchecked_view()
+    urlpatterns[:] = bench_urlpatterns()
     settings.ROOT_URLCONF = sys.modules[__name__].__name__
     # The tests read key versions on every request; production trusts its copy 1 s.
     settings.SESSIONS_CORE_KEY_VERSION_TTL = 1.0
-    settings.SESSIONS_CORE_MAX_PER_USER = 0  # three tokens at once, none pushed out
+    settings.SESSIONS_CORE_MAX_PER_USER = 0  # several tokens at once, none pushed out
     settings.AXES_ENABLED = True
     seed()
     FixedUser.user = get_user_model().objects.get(username="alice")
-    print(
-        f"{'engine':<6} {'with µs':>8} {'without µs':>10} {'ratio':>6} {'A/A':>6} "
-        f"{'user-loaded µs':>14} {'ratio':>6}"
-    )
     for engine in ("db", "redis"):
-        with_s, again_s, without_s, loaded_s = measure(engine)
-        ratio, noise = with_s / without_s, again_s / with_s
-        print(
-            f"{engine:<6} {with_s * 1e6:>8.0f} {without_s * 1e6:>10.0f} "
-            f"{ratio:>6.3f} {noise:>6.3f} {loaded_s * 1e6:>14.0f} "
-            f"{with_s / loaded_s:>6.3f}"
-        )
+        report(engine, measure(engine))
+    print()
     for engine in ("db", "redis"):
         print(f"token check alone ({engine}): {check_alone(engine):.1f} µs a call")
     print(
-        f"(GET {CHECKED} vs the same view unchecked; medians of {ROUNDS} rounds x "
-        f"{REQUESTS_PER_ROUND} calls; target ratio <= 1.05; A/A shows the noise)"
+        f"(GET the same AccountsView {len(CONFIGS)} ways; {REQUESTS_PER_ROUND} calls "
+        "a round; target sessions_core <= 1.05x; the A/A floor shows the noise)"
     )
 
 

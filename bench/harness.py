@@ -11,6 +11,7 @@ import os
 import statistics
 import sys
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,12 +25,16 @@ os.chdir(ROOT)
 BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 
 
-def setup_django() -> None:
-    """Configure Django from tests.settings and create a fresh test database."""
+def setup_django(*, extra_apps: tuple[str, ...] = ()) -> None:
+    """Configure Django from tests.settings (plus ``extra_apps``, e.g. a peer to
+    compare with) and create a fresh test database."""
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
     import django
+    from django.conf import settings
 
+    if extra_apps:
+        settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, *extra_apps]
     django.setup()
     from django.test.utils import setup_databases, setup_test_environment
 
@@ -80,20 +85,52 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def interleaved(run, names, *, rounds: int, per_round: int) -> tuple[float, ...]:
-    """Seconds per request of each configuration, measured side by side.
+def interleaved_rounds(
+    run, names, *, rounds: int, per_round: int
+) -> dict[str, list[float]]:
+    """Seconds per request of each configuration in each round, side by side.
 
     ``run(name, count)`` times ``count`` requests of one configuration. Each is
     warmed up, then measured in ``rounds`` rounds whose order alternates, so that
-    drift of the machine falls on all of them alike; the median round counts.
+    drift of the machine falls on all of them alike.
     """
     names = list(names)
     for name in names:
         run(name, 20)  # warm up each configuration's handler chain
-    samples = {name: [] for name in names}
+    samples: dict[str, list[float]] = {name: [] for name in names}
     order = list(names)
     for _ in range(rounds):
         for name in order:
-            samples[name].append(run(name, per_round))
+            samples[name].append(run(name, per_round) / per_round)
         order.reverse()
-    return tuple(median(samples[name]) / per_round for name in names)
+    return samples
+
+
+def interleaved(run, names, *, rounds: int, per_round: int) -> tuple[float, ...]:
+    """Seconds per request of each configuration, measured side by side: the
+    median round of ``interleaved_rounds``."""
+    samples = interleaved_rounds(run, names, rounds=rounds, per_round=per_round)
+    return tuple(median(samples[name]) for name in samples)
+
+
+@dataclass(frozen=True)
+class Spread:
+    """The median of some figures and their middle half (25th to 75th percentile)."""
+
+    median: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, values: list[float]) -> Spread:
+        return cls(median(values), percentile(values, 25), percentile(values, 75))
+
+    def format(self, digits: int = 3, scale: float = 1.0) -> str:
+        m, lo, hi = (v * scale for v in (self.median, self.low, self.high))
+        return f"{m:.{digits}f} [{lo:.{digits}f}-{hi:.{digits}f}]"
+
+
+def round_ratios(samples: dict[str, list[float]], name: str, base: str) -> Spread:
+    """Each round's ratio of ``name`` to ``base`` (measured next to each other in
+    that round), as a median and its spread."""
+    return Spread.of([a / b for a, b in zip(samples[name], samples[base], strict=True)])

@@ -49,6 +49,7 @@ NUMBERS: dict[str, tuple[type, bool]] = {
     "STEP_UP_WINDOW": (int, False),  # 0 would ask again before every action
     "ACCESS_TOKEN_TTL": (int, False),
     "REFRESH_GRACE": (float, True),  # 0: no retry; a used token is always reuse
+    "TOKEN_USER_TTL": (float, True),  # 0: load the user on every API call
 }
 # The four that every verdict uses; too low is sessions_core.E001.
 LIFETIMES = ("IDLE_TIMEOUT", "STAFF_IDLE_TIMEOUT", "ABSOLUTE_TIMEOUT", "WARNING_LEAD")
@@ -238,7 +239,6 @@ def _check_hook() -> Error | None:
         return Error(f"{PREFIX}{HOOK} {problem}.", hint=hint, id="sessions_core.E014")
     except ValueError:  # no signature to inspect (a builtin): trust it
         pass
-    return None
 
 
 @register()

@@ -35,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "STEP_UP_WINDOW": 300,
     "ACCESS_TOKEN_TTL": 300,
     "REFRESH_GRACE": 30,
+    "TOKEN_USER_TTL": 1.0,
 }
 
 
@@ -138,6 +139,12 @@ class _Settings:
         """Seconds a used refresh token, retried after a lost response, returns the
         same new pair instead of counting as reuse."""
         return float(raw("REFRESH_GRACE"))
+
+    @property
+    def TOKEN_USER_TTL(self) -> float:
+        """How long one process may reuse a user's row for API calls (0: load it on
+        every call). Safe: every end is read from the session store on every call."""
+        return float(raw("TOKEN_USER_TTL"))
 
 
 app_settings = _Settings()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -21,7 +22,13 @@ def digest_key(session_key: str) -> str:
 
 
 def _serializer():
-    return import_string(settings.SESSION_SERIALIZER)()
+    return _serializer_for(settings.SESSION_SERIALIZER)
+
+
+@lru_cache(maxsize=4)
+def _serializer_for(path: str):
+    # Every read decodes: import the class once per setting, not once a call.
+    return import_string(path)()
 
 
 class StoreUnavailable(Exception):

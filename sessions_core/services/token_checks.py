@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.contrib.auth import get_user_model
 
 from sessions_core import policy, selectors, store
 from sessions_core.conf import app_settings
 from sessions_core.models import SessionRecord, TokenFamily, digest_key
-from sessions_core.sessiondata import ACCESS_KEY, LAST_ACTIVE_KEY, read_stamps
+from sessions_core.reasons import EndReason
+from sessions_core.sessiondata import (
+    ACCESS_KEY,
+    LAST_ACTIVE_KEY,
+    Stamps,
+    read_stamps,
+)
 
 from .activity import store_activity
 from .ends import end_lost_session, end_sessions
@@ -42,6 +49,16 @@ class TokenRefused(Exception):
 # token, and the session alive, is read from the store on every call.
 _WHERE: dict[str, tuple[int, str, int]] = {}
 WHERE_MAX = 10_000
+# The user's row, kept by this process for SESSIONS_CORE_TOKEN_USER_TTL (1 s), by
+# access token (a token is issued to one user for good: a user id that a database
+# hands out again never reaches another's row). Never the session's state or its
+# end, which every call reads from the store: every door that ends a user's
+# sessions (password change, deactivation, deletion, force sign-out) writes their
+# tombstones before the row changes, so a kept row cannot let an ended session
+# through. What may lag by the TTL is only what the row says by itself (is_staff's
+# stricter idle limit, is_active cleared by an update() that skips the receivers).
+_USERS: dict[str, tuple[float, str, tuple]] = {}
+USERS_MAX = 10_000
 
 
 @dataclass(frozen=True)
@@ -84,10 +101,42 @@ def _where(digest: str) -> tuple[int, str, int]:
     return found
 
 
-def judge_session(*, record_id: int, key_digest: str, user, now: float):
-    """The session's data, stamps and verdict; TokenRefused with the reason if it
-    ended, which it records first if the policy ends it now (idle, absolute,
-    rotation). The store is read first: every end is written there first."""
+def _user(digest: str, user_id: int):
+    """The token's user, a fresh instance each call (views may change it), from a
+    row this process read at most TOKEN_USER_TTL seconds ago; None if it is gone."""
+    model = get_user_model()
+    ttl = app_settings.TOKEN_USER_TTL
+    kept = _USERS.get(digest) if ttl > 0 else None
+    if kept is not None and time.monotonic() - kept[0] < ttl:
+        return model.from_db(kept[1], _user_fields(model), kept[2])
+    user = model._default_manager.filter(pk=user_id).first()
+    if user is not None and ttl > 0:
+        if len(_USERS) >= USERS_MAX:
+            _USERS.clear()
+        values = tuple(getattr(user, name) for name in _user_fields(model))
+        _USERS[digest] = (time.monotonic(), user._state.db, values)
+    return user
+
+
+@lru_cache(maxsize=4)
+def _user_fields(model) -> tuple[str, ...]:
+    return tuple(field.attname for field in model._meta.concrete_fields)
+
+
+def refuse_inactive(*, user, record_id: int, key_digest: str) -> None:
+    """A user deactivated without a save (so no receiver ended the sessions) is
+    ended here, as the receiver would have: ``admin``."""
+    if user.is_active:
+        return
+    end_sessions(records=[_record(record_id)], reason=EndReason.ADMIN)
+    end = store.read(key_digest).end  # an end by another door stands
+    raise TokenRefused(end.reason if end else EndReason.ADMIN)
+
+
+def read_session(*, record_id: int, key_digest: str) -> tuple[dict, Stamps]:
+    """The session's data and stamps, from the store, on every call; TokenRefused
+    with the reason if it ended. The store is read first: every end is written
+    there first."""
     entry = store.read(key_digest)  # StoreUnavailable: an outage, not an end
     if entry.end is not None:
         raise TokenRefused(entry.end.reason)
@@ -97,13 +146,32 @@ def judge_session(*, record_id: int, key_digest: str, user, now: float):
         if not record.is_live:
             raise TokenRefused(record.end_reason)
         raise TokenRefused(end_lost_session(record=record).end_reason)
+    return entry.data, stamps
+
+
+def judge_stamps(
+    *, record_id: int, key_digest: str, stamps: Stamps, user, now: float
+) -> policy.Verdict:
+    """The policy's verdict; if it ends the session now (idle, absolute, rotation),
+    the end is recorded and TokenRefused raised with its reason."""
     verdict = selectors.verdict_for(stamps=stamps, user=user, now=now)
     if verdict.expired:
         end_sessions(records=[_record(record_id)], reason=verdict.reason)
         # Another door may have ended it first, for its own reason: that one stands.
         end = store.read(key_digest).end
         raise TokenRefused(end.reason if end else verdict.reason)
-    return entry.data, stamps, verdict
+    return verdict
+
+
+def judge_session(*, record_id: int, key_digest: str, user, now: float):
+    """The session's data, stamps and verdict; TokenRefused with the reason if it
+    ended, which it records first if the policy ends it now."""
+    data, stamps = read_session(record_id=record_id, key_digest=key_digest)
+    refuse_inactive(user=user, record_id=record_id, key_digest=key_digest)
+    verdict = judge_stamps(
+        record_id=record_id, key_digest=key_digest, stamps=stamps, user=user, now=now
+    )
+    return data, stamps, verdict
 
 
 def judge_record(record: SessionRecord, *, now: float):
@@ -119,12 +187,14 @@ def resolve(*, access_token, background: bool = False) -> TokenSession:
     ``background``. Raise TokenRefused (or StoreUnavailable) if it cannot go on."""
     digest = token_digest(access_token)
     record_id, key_digest, user_id = _where(digest)
-    user = get_user_model()._default_manager.filter(pk=user_id).first()
+    data, stamps = read_session(record_id=record_id, key_digest=key_digest)
+    user = _user(digest, user_id)
     if user is None:
         raise TokenRefused(INVALID_TOKEN)
+    refuse_inactive(user=user, record_id=record_id, key_digest=key_digest)
     now = time.time()
-    data, stamps, verdict = judge_session(
-        record_id=record_id, key_digest=key_digest, user=user, now=now
+    verdict = judge_stamps(
+        record_id=record_id, key_digest=key_digest, stamps=stamps, user=user, now=now
     )
     current = data.get(ACCESS_KEY)
     if not isinstance(current, list) or len(current) != 2 or current[0] != digest:
