@@ -30,3 +30,9 @@ application = ProtocolTypeRouter(
 # collection, which otherwise walks it again each time (a full collection paused
 # a process with 5,000 open tabs for 0.55 s, bench/websockets.py).
 gc.freeze()
+# And collect the youngest generation after 50,000 allocations, not 700: with
+# thousands of sockets, each warning, ping and frame has objects in flight, and a
+# young collection that catches them in flight promotes them; two full collections
+# a minute followed from that alone (bench/websockets.py, 5,000 sockets). Garbage
+# without cycles is freed at once either way.
+gc.set_threshold(50_000, 20, 10)
