@@ -10,6 +10,7 @@ is down ends nothing: the socket waits and reads again.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from channels.consumer import get_handler_name
@@ -165,7 +166,30 @@ class SessionConsumer(
             logger.exception("session socket could not handle %s", message["type"])
 
     async def session_changed(self, event):
-        await self.recheck(send_state=True)
+        """Activity in another tab or page: judged from the message when it says
+        when (no store read for every tab of the session), else re-read."""
+        moved, verdict = event.get("last_active"), self.verdict
+        if not isinstance(moved, int | float) or not (verdict and verdict.limits):
+            await self.recheck(send_state=True)
+            return
+        if self.stamps is None or moved <= self.stamps.last_active or self.closing:
+            return  # this tab already knows of that activity, or newer
+        # Counts as the newest read: one already on its way is older than this.
+        self.reads_started += 1
+        self.read_applied = self.reads_started
+        self.stamps = dataclasses.replace(self.stamps, last_active=float(moved))
+        self.verdict = policy.judge(
+            signed_in=self.stamps.signed_in,
+            last_active=self.stamps.last_active,
+            now=clock.now(),
+            limits=verdict.limits,
+            key_retired_at=verdict.key_retired_at,
+        )
+        if self.verdict.expired:
+            await self.recheck()  # the store decides an end
+            return
+        await self.send_state(self.verdict)
+        self.schedule(self.verdict)
 
     async def session_ended(self, event):
         await self.expire(

@@ -25,9 +25,12 @@ def session_group(record_id: int) -> str:
     return f"sessions_core.session.{record_id}"
 
 
-def changed_message() -> dict:
-    """Deadlines moved: each tab re-reads the store and sends fresh state."""
-    return {"type": CHANGED}
+def changed_message(last_active: float | None = None) -> dict:
+    """Deadlines moved: with ``last_active`` (the activity written), each tab judges
+    its session again from that alone; without, it re-reads the store."""
+    if last_active is None:
+        return {"type": CHANGED}
+    return {"type": CHANGED, "last_active": last_active}
 
 
 def ended_message(reason: str) -> dict:

@@ -24,12 +24,6 @@ from .socket_reads import STORE_RETRY, in_thread_pool
 logger = logging.getLogger(__name__)
 
 
-def _retire_moment(verdict) -> float | None:
-    if verdict is None or verdict.key_expires_in is None:
-        return None
-    return verdict.at + verdict.key_expires_in
-
-
 def changed(entry: store.Entry, stamps, verdict) -> bool:
     """Whether a tab that last judged ``stamps`` into ``verdict`` must re-read."""
     if entry.end is not None or stamps is None:
@@ -38,7 +32,7 @@ def changed(entry: store.Entry, stamps, verdict) -> bool:
         return True
     # A rotation the tab did not hear of retires its key.
     retire = keyring.retired_at(stamps.key_version)
-    known = _retire_moment(verdict)
+    known = None if verdict is None else verdict.key_retired_at
     if (retire is None) != (known is None):
         return True
     return retire is not None and abs(retire - known) > 1.0

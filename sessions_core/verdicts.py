@@ -64,6 +64,11 @@ class Verdict:
         """When the nearer limit (``kind``) is reached."""
         return self.at + self.expires_in
 
+    @property
+    def key_retired_at(self) -> float | None:
+        """When the session's key version retires(d), if a rotation retired it."""
+        return None if self.key_expires_in is None else self.at + self.key_expires_in
+
     def seconds_left(self, now: float) -> tuple[float, float]:
         """Seconds from ``now`` to the idle and the absolute deadline (never < 0)."""
         return (

@@ -20,7 +20,9 @@ def store_activity(*, record_id: int, now: float) -> None:
     SessionRecord.objects.filter(
         pk=record_id, last_active_at__lt=to_datetime(now)
     ).update(last_active_at=to_datetime(now))
-    notify.send_sync([notify.session_group(record_id)], notify.changed_message())
+    notify.send_sync(
+        [notify.session_group(record_id)], notify.changed_message(last_active=now)
+    )
 
 
 def record_activity(

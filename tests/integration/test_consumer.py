@@ -11,7 +11,7 @@ from django.conf import settings
 from django.test import Client, override_settings
 
 from bankdemo.asgi import application
-from sessions_core import notify, rotation, services, store
+from sessions_core import notify, rotation, services, socket_reads, store
 from sessions_core.models import SessionEvent, SessionRecord
 from sessions_core.sessiondata import LAST_ACTIVE_KEY
 
@@ -449,3 +449,27 @@ def test_state_frames_say_how_often_to_report_input(alice):
 
     # Idle 600 s, lead 120 s: a quarter of the 480 s before the warning, capped.
     assert run(scenario)["activity_every"] == 60.0
+
+
+@override_settings(**SHORT)
+def test_activity_in_one_tab_moves_the_others_without_a_read(alice, monkeypatch, clock):
+    """The change message carries the activity's moment: the session's other tabs
+    judge it from that alone, not one store read each."""
+    client = signed_in_client(alice)
+    rereads = []
+    read_session = socket_reads.read_session
+
+    def counted(*args):
+        rereads.append(args)
+        return read_session(*args)
+
+    async def scenario():
+        one, two = await open_tab(client), await open_tab(client)
+        await clock.elapse(1.5)
+        monkeypatch.setattr(socket_reads, "read_session", counted)
+        await one.send_json_to({"type": "extend"})
+        return await receive_type(one, "state"), await receive_type(two, "state")
+
+    mine, theirs = run(scenario)
+    assert rereads == []
+    assert mine["idle_expires_in"] == theirs["idle_expires_in"] == 3.0
