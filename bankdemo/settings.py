@@ -208,7 +208,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # which the tasks bear (they are idempotent).
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": _env_int("CELERY_VISIBILITY_TIMEOUT", 300)
+    "visibility_timeout": _env_int("CELERY_VISIBILITY_TIMEOUT", 300),
+    # Kombu's Redis transport restores unacked messages only at a worker's start
+    # and then every interval x throttle seconds (10 x 10 by default), whatever the
+    # visibility timeout: a worker killed just after another started left the
+    # purge stalled ~100 s (tests/integration/test_failover_worker.py).
+    "unacked_restore_interval": 1,
+    "unacked_restore_throttle": 1,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
