@@ -31,10 +31,15 @@ def free_port() -> int:
 
 
 class PrivateRedis:
-    """One redis-server on 127.0.0.1:``port``, started empty each time."""
+    """One redis-server on 127.0.0.1:``port``, started empty each time; or, with
+    ``persistent``, writing every command to an append-only file fsynced before it
+    answers, and loading it again when started on the same directory."""
 
-    def __init__(self, directory: Path, port: int | None = None):
+    def __init__(
+        self, directory: Path, port: int | None = None, *, persistent: bool = False
+    ):
         self.directory = directory
+        self.persistent = persistent
         self.port = port or free_port()
         self.process: subprocess.Popen | None = None
         self.paused = False
@@ -43,15 +48,17 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
     def start(self, timeout: float = 10.0) -> None:
-        """Start an empty server on this port and wait until it answers PING."""
+        """Start the server on this port and wait until it answers PING (after
+        loading its append-only file, when persistent)."""
         self.directory.mkdir(parents=True, exist_ok=True)
+        append = ["yes", "--appendfsync", "always"] if self.persistent else ["no"]
         self.process = subprocess.Popen(
             [
                 BINARY,
                 "--bind", "127.0.0.1",
                 "--port", str(self.port),
                 "--save", "",
-                "--appendonly", "no",
+                "--appendonly", *append,
                 "--dir", str(self.directory),
                 "--daemonize", "no",
                 "--loglevel", "warning",
@@ -73,7 +80,7 @@ class PrivateRedis:
                         f"(port {self.port} taken?)"
                     )
                 try:
-                    if client.ping():
+                    if client.ping():  # LOADING while it reads its file: an error
                         return
                 except redis.exceptions.RedisError:
                     pass

@@ -14,17 +14,13 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
-import subprocess
 import time
 
 import pytest
-import redis
 import websockets
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.core.cache import caches
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from sessions_core import notify, services
 from sessions_core.models import SessionRecord
@@ -32,12 +28,11 @@ from tests import outage_redis
 from tests.conftest import require
 from tests.integration.test_outage import (
     assert_clean,
-    cache_on,
     handshake_outcome,
-    layer_on,
     live_server,
     open_socket,
     receive_type,
+    serve_from,
     server_output,
     sign_in_alice,
 )
@@ -47,64 +42,11 @@ pytestmark = [pytest.mark.redis, pytest.mark.timeout(60)]
 PREFIX = "outage-test"  # the channel layer's, as layer_on sets it
 
 
-class PersistentRedis(outage_redis.PrivateRedis):
-    """A PrivateRedis that writes every command to an append-only file, fsynced
-    before it answers, and loads it again when started on the same directory."""
-
-    def command(self) -> list[str]:
-        return [
-            outage_redis.BINARY,
-            "--bind", "127.0.0.1",
-            "--port", str(self.port),
-            "--save", "",
-            "--appendonly", "yes",
-            "--appendfsync", "always",
-            "--dir", str(self.directory),
-            "--daemonize", "no",
-            "--loglevel", "warning",
-        ]  # fmt: skip
-
-    def start(self, timeout: float = 10.0) -> None:
-        """Start the server and wait until it answers PING (after loading the AOF)."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        self.paused = False
-        client = redis.Redis(
-            port=self.port, socket_timeout=0.5, retry=Retry(NoBackoff(), 0)
-        )
-        deadline = time.monotonic() + timeout
-        try:
-            while True:
-                if self.process.poll() is not None:
-                    raise RuntimeError(
-                        f"redis-server exited with {self.process.returncode} "
-                        f"(port {self.port} taken?)"
-                    )
-                try:
-                    if client.ping():  # LOADING while it reads the file: an error
-                        return
-                except redis.exceptions.RedisError:
-                    pass
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"redis-server did not answer on {self.port}")
-                time.sleep(0.005)
-        finally:
-            client.close()
-
-    def restart(self) -> None:
-        """kill -9 and start again on the same port and directory."""
-        self.kill()
-        self.start()
-
-
 @pytest.fixture
 def persistent_redis(tmp_path):
     if not outage_redis.available():
         require("redis-server", "not on PATH (apt-get install redis-server)")
-    server = PersistentRedis(tmp_path / "redis")
+    server = outage_redis.PrivateRedis(tmp_path / "redis", persistent=True)
     server.start()
     try:
         yield server
@@ -160,9 +102,7 @@ async def pong(socket, seen: list, timeout: float = 5.0) -> float | None:
 def test_a_redis_restarted_with_its_data_keeps_sessions_tabs_and_groups(
     persistent_redis, settings, demo, capfd
 ):
-    settings.CACHES = cache_on(persistent_redis.url())
-    settings.SESSION_ENGINE = "sessions_core.backends.redis"
-    settings.CHANNEL_LAYERS = layer_on(persistent_redis.url())
+    serve_from(settings, persistent_redis.url())
     cookie = sign_in_alice().cookies[settings.SESSION_COOKIE_NAME].value
     record = SessionRecord.objects.live().get(user=demo["alice"])
     group = f"{PREFIX}:group:{notify.session_group(record.pk)}".encode()
@@ -177,7 +117,8 @@ def test_a_redis_restarted_with_its_data_keeps_sessions_tabs_and_groups(
         probe.close()
         assert members, f"the tab's server is not in {group!r}"
 
-        persistent_redis.restart()
+        persistent_redis.kill()  # -9: what was fsynced is all there is
+        persistent_redis.start()
         restarted = time.monotonic()
         probe = persistent_redis.client()
         kept = probe.dbsize()

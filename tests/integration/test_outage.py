@@ -75,6 +75,13 @@ def layer_on(url: str) -> dict:
     }
 
 
+def serve_from(settings, url: str) -> None:
+    """Cache, sessions and channel layer all on the Redis at ``url``."""
+    settings.CACHES = cache_on(url)
+    settings.SESSION_ENGINE = "sessions_core.backends.redis"
+    settings.CHANNEL_LAYERS = layer_on(url)
+
+
 @pytest.fixture
 def private_sessions(private_redis, settings):
     """Sessions and cache in the private Redis, as in production (README)."""
@@ -308,9 +315,7 @@ async def handshake_outcome(address: str, cookie: str) -> str:
 def test_an_open_socket_rides_out_a_blip_and_new_ones_are_told_to_wait(
     private_redis, settings, demo, capfd
 ):
-    settings.CACHES = cache_on(private_redis.url())
-    settings.SESSION_ENGINE = "sessions_core.backends.redis"
-    settings.CHANNEL_LAYERS = layer_on(private_redis.url())
+    serve_from(settings, private_redis.url())
     cookie = sign_in_alice().cookies[settings.SESSION_COOKIE_NAME].value
 
     async def scenario() -> dict:
