@@ -29,6 +29,7 @@ application = ProtocolTypeRouter(
 # objects) lives as long as the process: keep it out of every full garbage
 # collection, which otherwise walks it again each time (a full collection paused
 # a process with 5,000 open tabs for 0.55 s, bench/websockets.py).
+gc.collect()  # what start-up left as garbage is not kept forever
 gc.freeze()
 # And collect the youngest generation after 50,000 allocations, not 700: with
 # thousands of sockets, each warning, ping and frame has objects in flight, and a

@@ -3,9 +3,10 @@
 It keeps only the session key (sessions_core.ws_auth) and reads the store only
 when something happens: on connect, on each inbound frame, when told the session
 changed, and at its own deadlines. What no event reaches is found by the
-process's backstop (sessions_core.socket_sweep). Re-reads are numbered so that
-only the newest verdict counts; an end counts whichever read saw it. A store that
-is down ends nothing: the socket waits and reads again.
+process's backstop (sessions_core.socket_sweep). Re-reads are numbered: only the
+newest verdict counts, an end counts whichever read saw it, and once a tab is told
+its end (``closing``) no later read answers it. A store that is down ends nothing.
+The tab joins its session's group before its first read, so no end slips between.
 """
 
 from __future__ import annotations
@@ -19,13 +20,11 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from . import (
     clock,
     fanout,
-    keyring,
     notify,
     policy,
     signals,
     socket_reads,
     socket_sweep,
-    store,
     ws_auth,
 )
 from .models import digest_key
@@ -33,19 +32,11 @@ from .policy import Verdict
 from .reasons import EndReason
 from .request_info import relative_seconds, scope_language
 from .sessiondata import Stamps
-from .socket_ends import SessionEnd
+from .socket_ends import CLOSE_RECONNECT, CLOSE_TRY_AGAIN_LATER, SessionEnd
 from .socket_loop import DirectReceive
 from .socket_timers import SessionTimers
 
 logger = logging.getLogger(__name__)
-
-# The store is down; the page reconnects with backoff. RFC 6455's 1013 ("Try Again
-# Later") is not one a server may send through daphne (autobahn allows 1000 and
-# 3000-4999), so the private-use code that echoes it.
-CLOSE_TRY_AGAIN_LATER = 4013
-# The session moved to a new key (a password change in another tab): the page
-# reconnects, and the browser sends the new cookie.
-CLOSE_RECONNECT = 4001
 
 
 class SessionConsumer(
@@ -69,6 +60,7 @@ class SessionConsumer(
             return
         # Only the key is kept (sessions_core.ws_auth); the store is re-read each time.
         self.session_key = self.scope["session_key"]
+        record_id = self.scope.pop(ws_auth.RECORD_ID, None)
         self.digest = digest_key(self.session_key)
         # Re-reads are numbered: one that started before another and finished
         # after it must not overwrite the newer verdict.
@@ -79,6 +71,7 @@ class SessionConsumer(
         self.sent: tuple[float, float] | None = None
         self.warned_for: tuple[str, int] | None = None
         self.timer: clock.Timer | None = None
+        self.close_timer: clock.Timer | None = None
         self.closing = False
         self.group: str | None = None
         # The page's language, for the reason it is told at the end.
@@ -87,6 +80,8 @@ class SessionConsumer(
         self.counted = True
         signals.socket_opened.send(sender=signals.SENDER)
         socket_sweep.sweep().add(self)
+        if record_id is not None:
+            await self.join(notify.session_group(record_id))
         await self.recheck(send_state=True)
 
     async def join(self, group: str) -> None:
@@ -101,6 +96,7 @@ class SessionConsumer(
             signals.socket_closed.send(sender=signals.SENDER)
         if getattr(self, "timer", None) is not None:
             self.cancel_timer()
+        self.cancel_close()
         if (sweep := socket_sweep.current()) is not None:
             sweep.discard(self)
         if getattr(self, "group", None) is not None:
@@ -141,15 +137,24 @@ class SessionConsumer(
                 deliberate=deliberate,
                 ago=ago,
             )
-        except store.StoreUnavailable:
+        except socket_reads.OUTAGES:
             self.schedule_retry()
+            return
+        if self.closing:
             return
         if verdict is None or verdict.expired:
             await self.recheck()
             return
-        if seq < self.read_applied or self.closing:
+        if seq < self.read_applied:
             return
         self.read_applied, self.verdict = seq, verdict
+        if self.stamps is not None:
+            # What this tab did is the newest activity it knows of: a change
+            # message about older activity must not move its countdown back.
+            self.stamps = dataclasses.replace(
+                self.stamps,
+                last_active=max(self.stamps.last_active, verdict.counts_from),
+            )
         await self.send_state(verdict, force=deliberate)
         self.schedule(verdict)
 
@@ -196,23 +201,6 @@ class SessionConsumer(
             event.get("reason") or EndReason.LOGOUT.value, sent_at=event.get("sent_at")
         )
 
-    async def keys_rotated(self, event):
-        """Decide from the broadcast itself: every open tab hears it at once, and
-        thousands of store reads in the same second would delay the last tab."""
-        keyring.refresh_if_older(float(event["at"]))
-        if self.stamps is None or self.stamps.key_version >= event["current"]:
-            return
-        if policy.key_version_retired(
-            version=self.stamps.key_version,
-            current=event["current"],
-            retire_at=event["retire_at"],
-            now=clock.now(),
-        ):
-            # The Celery purge records the end; this tab only has to leave.
-            await self.expire(EndReason.KEY_ROTATED.value, sent_at=float(event["at"]))
-        else:
-            await self.recheck()  # a grace: the verdict now carries the key deadline
-
     # --- decisions ------------------------------------------------------------------
 
     async def recheck(self, *, send_state: bool = False) -> bool:
@@ -226,6 +214,8 @@ class SessionConsumer(
             self.session_key,
             self.stamps.record_id if self.stamps else None,
         )
+        if self.closing:
+            return False  # told its end while this read was on its way
         if outcome == socket_reads.STORE_DOWN:
             self.schedule_retry()
             return True
@@ -242,6 +232,8 @@ class SessionConsumer(
         self.read_applied = seq
         if self.stamps is None and stamps is not None:
             await self.join(notify.session_group(stamps.record_id))
+            if self.closing:
+                return False  # an end came in while the group was joined
         self.stamps, self.verdict = stamps, outcome
         if send_state:
             await self.send_state(outcome)

@@ -55,6 +55,7 @@ class Hub:
         self.round_done = loop.create_future()
         self.handling: set[asyncio.Task] = set()
         self.failing = False  # the last round of joins failed
+        self.lost = False  # the channel failed: messages may have been lost
         self.channel = loop.create_task(layer.new_channel("sessions_core.fanout."))
         self.tasks = [
             loop.create_task(self._reconcile()),
@@ -117,12 +118,12 @@ class Hub:
                 done.set_result(None)
             if failed and not self.failing:  # once per outage, not every retry
                 logger.warning("could not update %d channel group(s)", len(failed))
-            elif self.failing and not failed:
+            elif (self.failing or self.lost) and not failed:
+                # The layer answers again, whether or not a join failed meanwhile
+                # (Redis may be back before the first rejoin).
                 logger.warning("channel groups joined again")
-                # Messages sent while the layer was away are lost: every tab of
-                # this process re-reads what changed, now, not at the backstop.
-                if (sweep := socket_sweep.current()) is not None:
-                    sweep.soon()
+                self.lost = False
+                self._sweep_soon()
             self.failing = bool(failed)
             if failed:
                 await asyncio.sleep(RETRY_AFTER)
@@ -167,12 +168,20 @@ class Hub:
                 if not failures:
                     logger.warning("the session channel failed (%s); rejoining", exc)
                 failures += 1
+                self.lost = True
                 self._rejoin(renew=False)
                 first, most = RECONNECT_AFTER
                 await asyncio.sleep(min(first * 2 ** min(failures - 1, 8), most))
                 continue
             failures = 0
             self._hand_out(message)
+
+    @staticmethod
+    def _sweep_soon() -> None:
+        """Messages sent while the layer was away are lost: every tab of this
+        process re-reads what changed, now, not at the backstop."""
+        if (sweep := socket_sweep.current()) is not None:
+            sweep.soon()
 
     def _hand_out(self, message: dict) -> None:
         if message.get("type") == notify.ROTATED:

@@ -8,6 +8,10 @@ frame and after the socket closes, which the socket's reads
 (``channels.db.database_sync_to_async``) do around themselves anyway: after a key
 rotation, 5,000 closing tabs queued 5,000 of those hops in the thread pool. Here
 the socket awaits its receive directly and hops nowhere.
+
+However the loop ends (the client's disconnect, or a handler that raised), the
+consumer's ``disconnect`` runs once, so that no tab is left behind in the
+process's structures (the sweep, the fan-out) after its socket is gone.
 """
 
 from __future__ import annotations
@@ -23,13 +27,18 @@ class DirectReceive:
         self.scope = scope
         self.channel_layer = None
         self.base_send = send
+        self.disconnected = False
         try:
             while True:
                 await self.dispatch(await receive())
         except StopConsumer:
             pass
+        finally:
+            if not self.disconnected:  # a handler raised: the server closes (1011)
+                await self.disconnect(1011)
 
     async def websocket_disconnect(self, message):
+        self.disconnected = True
         await self.disconnect(message["code"])
         raise StopConsumer()
 

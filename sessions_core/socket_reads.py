@@ -9,6 +9,7 @@ door records the same end.
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
+from django.db import DatabaseError
 
 from . import notify, selectors, services, store
 from .models import digest_key
@@ -41,6 +42,9 @@ async def in_thread_pool(function, *args, **kwargs):
 STORE_DOWN = "store_down"
 MOVED = "moved"
 STORE_RETRY = 2.0
+# A read needs the store and, for the user, the database: either being down is an
+# outage that ends nothing (the socket reads again), never an end or a crash.
+OUTAGES = (store.StoreUnavailable, DatabaseError)
 
 
 def read_session(
@@ -50,11 +54,12 @@ def read_session(
 
     One read gives the data or the end's tombstone. A session found expired, gone,
     or signed with a retired secret key is ended here, so that every door records
-    the same end. STORE_DOWN and MOVED are not ends.
+    the same end. STORE_DOWN (the store or the database is down) and MOVED are
+    not ends.
     """
     try:
         return _judge_stored(session_key, record_id)
-    except store.StoreUnavailable:
+    except OUTAGES:
         return None, STORE_DOWN
 
 

@@ -52,9 +52,11 @@ class SessionTimers:
         """Wake at the warning, the deadline, or the key retiring; nothing else.
 
         No periodic re-read of its own: the process's backstop reads every tab at
-        once (sessions_core.socket_sweep).
+        once (sessions_core.socket_sweep). Nothing, once the tab is closing.
         """
         self.cancel_timer()
+        if self.closing:
+            return
         deadline = verdict.deadline
         warned = self.warned_for == (verdict.kind, round(deadline))
         wake_at = verdict.next_wake(warned=warned)
@@ -65,6 +67,8 @@ class SessionTimers:
     def schedule_retry(self) -> None:
         """The store is down: keep the socket and the deadlines, read again soon."""
         self.cancel_timer()
+        if self.closing:
+            return
         signals.store_unavailable.send(sender=signals.SENDER, door="socket")
         retry_at = clock.now() + STORE_RETRY * random.uniform(0.75, 1.25)
         self.timer = clock.call_at(retry_at, self.on_wake, "retry", 0.0, 0.0)

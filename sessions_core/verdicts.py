@@ -60,6 +60,12 @@ class Verdict:
         return self.at + self.absolute_expires_in
 
     @property
+    def counts_from(self) -> float:
+        """The moment the idle limit counts from: the last activity judged, or the
+        sign-in if none came after it."""
+        return self.idle_deadline - self.limits.idle
+
+    @property
     def deadline(self) -> float:
         """When the nearer limit (``kind``) is reached."""
         return self.at + self.expires_in

@@ -6,7 +6,8 @@ Channels' own stack does three things wrong here (shared/LESSONS.md): its
 turns a store that is down into a traceback; and it keeps the whole session in
 every scope. This one reads the store once, by digest, and never writes: a
 handshake cannot cycle a key (the browser could not get the new cookie) or flush
-a session. It puts in the scope only the user, the session key, and whether the
+a session. It puts in the scope only the user, the session key, its record's id
+(the socket joins that session's group before its first read), and whether the
 store was down.
 
     application = AllowedHostsOriginValidator(SessionAuthStack(URLRouter(...)))
@@ -22,8 +23,10 @@ from django.http.cookie import parse_cookie
 
 from . import selectors, store
 from .models import digest_key
+from .sessiondata import read_stamps
 
 STORE_DOWN = "sessions_core_store_down"
+RECORD_ID = "sessions_core_record_id"
 
 
 def user_for_session(data: dict):
@@ -38,14 +41,18 @@ def user_for_session(data: dict):
     return user
 
 
-def _resolve(session_key: str | None) -> tuple[object, bool]:
+def _resolve(session_key: str | None) -> tuple[object, int | None, bool]:
+    """(user, record id, store down) for the handshake's session key."""
     if not session_key:
-        return AnonymousUser(), False
+        return AnonymousUser(), None, False
     try:
         entry = store.read(digest_key(session_key))
     except store.StoreUnavailable:
-        return AnonymousUser(), True
-    return user_for_session(entry.data or {}) or AnonymousUser(), False
+        return AnonymousUser(), None, True
+    data = entry.data or {}
+    stamps = read_stamps(data)
+    user = user_for_session(data) or AnonymousUser()
+    return user, None if stamps is None else stamps.record_id, False
 
 
 def scope_cookies(scope) -> dict[str, str]:
@@ -57,17 +64,17 @@ def scope_cookies(scope) -> dict[str, str]:
 
 
 async def authenticated(scope) -> dict:
-    """A copy of ``scope`` with the cookies, the user, the session key, and
-    whether the store was down."""
+    """A copy of ``scope`` with the cookies, the user, the session key, its
+    record's id, and whether the store was down."""
     cookies = scope_cookies(scope)
     session_key = cookies.get(settings.SESSION_COOKIE_NAME)
-    user, down = await database_sync_to_async(_resolve)(session_key)
+    user, record_id, down = await database_sync_to_async(_resolve)(session_key)
     return dict(
         scope,
         cookies=cookies,
         user=user,
         session_key=session_key,
-        **{STORE_DOWN: down},
+        **{RECORD_ID: record_id, STORE_DOWN: down},
     )
 
 

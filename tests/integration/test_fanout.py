@@ -10,7 +10,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.contrib.auth import get_user_model
 
-from sessions_core import fanout, notify, services
+from sessions_core import fanout, notify, services, socket_sweep
 from sessions_core.models import SessionRecord
 from sessions_core.reasons import EndReason
 from tests.integration.test_consumer import (
@@ -102,3 +102,33 @@ def test_an_end_of_many_sessions_at_once_reaches_every_tab(demo):
         return {end["reason"] for end in ends}
 
     assert run(scenario) == {"admin"}
+
+
+def test_a_channel_that_fails_then_answers_has_every_tab_read_again(alice, monkeypatch):
+    """Redis came back before the first rejoin, so no join failed: messages sent
+    while the channel was away are lost all the same, and the process's tabs
+    re-read their sessions at once, not at the backstop."""
+    client = signed_in_client(alice)
+    layer = get_channel_layer()
+    real_receive, real_soon = layer.receive, socket_sweep.Sweep.soon
+    receives, swept = [], []
+
+    async def fails_once(channel):
+        receives.append(channel)
+        if len(receives) == 1:
+            raise ConnectionError("the layer's connection dropped")
+        return await real_receive(channel)
+
+    def soon(sweep):
+        swept.append(sweep)
+        real_soon(sweep)
+
+    async def scenario():
+        monkeypatch.setattr(layer, "receive", fails_once)
+        monkeypatch.setattr(socket_sweep.Sweep, "soon", soon)
+        tab = await open_tab(client)
+        await until(lambda: swept)
+        await until(lambda: len(receives) >= 2)  # and it listens again
+        await tab.disconnect()
+
+    run(scenario)
