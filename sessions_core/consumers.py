@@ -128,6 +128,8 @@ class SessionConsumer(
     async def extend(self, *, deliberate: bool = True, ago: float = 0.0) -> None:
         """ "Stay signed in" (``deliberate``), or the person's input in the page,
         ``ago`` seconds before the frame."""
+        if self.closing:
+            return  # told its end: nothing it sends counts any more
         self.reads_started += 1
         seq = self.reads_started
         try:

@@ -9,7 +9,7 @@ door records the same end.
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 
 from . import notify, selectors, services, store
 from .models import digest_key
@@ -44,7 +44,9 @@ MOVED = "moved"
 STORE_RETRY = 2.0
 # A read needs the store and, for the user, the database: either being down is an
 # outage that ends nothing (the socket reads again), never an end or a crash.
-OUTAGES = (store.StoreUnavailable, DatabaseError)
+# Only the database errors of a lost connection: a defect (a ProgrammingError, a
+# DataError) is not an outage, and closes the socket with its traceback logged.
+OUTAGES = (store.StoreUnavailable, OperationalError, InterfaceError)
 
 
 def read_session(
