@@ -13,8 +13,6 @@ reason, ``{"reason": CODE, "detail": text}``:
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -23,7 +21,6 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.response import Response
 
 from . import decorators
-from .conf import app_settings
 from .reasons import EndReason
 from .services.tokens import INVALID_TOKEN, TokenRefused, resolve
 from .store import StoreUnavailable
@@ -57,12 +54,6 @@ def refused(reason: str, *, expired: bool = False, status: int = 401) -> Respons
     return response
 
 
-@lru_cache(maxsize=4)
-def _meta_key(header: str) -> str:
-    """The request.META name of a header (X-Session-Background: HTTP_X_SESSION_...)."""
-    return "HTTP_" + header.upper().replace("-", "_")
-
-
 class TokenAuthentication(BaseAuthentication):
     """Bearer access tokens of sessions_core; the session's data is put on
     ``request.session`` (a ``DigestSession``), so ``stepup`` works on the API."""
@@ -75,9 +66,8 @@ class TokenAuthentication(BaseAuthentication):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise TokenRefused(INVALID_TOKEN)
-        meta_key = _meta_key(app_settings.BACKGROUND_HEADER)
         view = getattr(request, "parser_context", {}).get("view")
-        background = request.META.get(meta_key) == "1" or getattr(
+        background = decorators.says_background(request) or getattr(
             view, decorators.BACKGROUND_ATTR, False
         )
         token_session = resolve(access_token=token.strip(), background=background)

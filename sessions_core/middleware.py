@@ -28,6 +28,8 @@ from .receivers import CurrentSession, current_session
 from .sessiondata import RECORD_KEY, read_stamps
 from .store import StoreUnavailable
 
+PRIVATE = "no-store, private"  # what patch_cache_control writes on its own
+
 
 class SessionMiddleware(DjangoSessionMiddleware):
     """Django's session middleware, for engines whose ends are final.
@@ -65,7 +67,11 @@ class SessionMiddleware(DjangoSessionMiddleware):
         # again, a key change), and this would sign it out.
         name = settings.SESSION_COOKIE_NAME
         cookie = response.cookies.get(name)
-        if cookie is not None and not cookie.value and _is_background(request):
+        if (
+            cookie is not None
+            and not cookie.value
+            and decorators.says_background(request)
+        ):
             del response.cookies[name]
         return response
 
@@ -146,7 +152,7 @@ class SessionLifetimeMiddleware:
         return None
 
     def _is_background(self, request: HttpRequest, view) -> bool:
-        return _is_background(request) or getattr(
+        return decorators.says_background(request) or getattr(
             view, decorators.BACKGROUND_ATTR, False
         )
 
@@ -169,10 +175,10 @@ class SessionLifetimeMiddleware:
         except StoreUnavailable:
             # The outage page (or the session's own save, which fails too and
             # answers with it): nobody is known to be signed in or out.
-            patch_cache_control(response, no_store=True, private=True)
+            _private(response)
             return
         if request.sessions_core_private or signed_in:
-            patch_cache_control(response, no_store=True, private=True)
+            _private(response)
         end_cookie = app_settings.END_COOKIE
         if signed_in:
             if end_cookie in request.COOKIES:
@@ -181,8 +187,11 @@ class SessionLifetimeMiddleware:
             end_notice.set_end_cookie(response, request.sessions_core_end)
 
 
-def _is_background(request: HttpRequest) -> bool:
-    """Tell whether the request says it is background traffic (its header)."""
-    # META directly: request.headers would parse every header on each request.
-    meta_key = "HTTP_" + app_settings.BACKGROUND_HEADER.upper().replace("-", "_")
-    return request.META.get(meta_key) == "1"
+def _private(response: HttpResponse) -> None:
+    """``Cache-Control: no-store, private``, merged with what the view set. Most
+    responses set none, and patch_cache_control's parsing is a fifth of this
+    middleware's own work, so that case is written directly."""
+    if "Cache-Control" in response:
+        patch_cache_control(response, no_store=True, private=True)
+    else:
+        response["Cache-Control"] = PRIVATE
