@@ -198,6 +198,30 @@ def test_private_pages_are_never_stored(engine, sign_in_as):
     assert "private" in response["Cache-Control"]
 
 
+def test_a_view_that_allows_caching_is_overruled_for_a_signed_in_page(
+    engine, sign_in_as
+):
+    """A view's own Cache-Control is merged with, not kept over, no-store."""
+    client = sign_in_as("alice")
+    middleware = SessionLifetimeMiddleware(lambda request: HttpResponse())
+
+    def cacheable_view(request):
+        response = HttpResponse("ok")
+        response["Cache-Control"] = "public, max-age=600"
+        return response
+
+    handler = SessionMiddleware(
+        AuthenticationMiddleware(
+            lambda request: _with_view(middleware, cacheable_view, request)
+        )
+    )
+    request = RequestFactory().get("/")
+    request.COOKIES.update({k: v.value for k, v in client.cookies.items()})
+    parts = {part.strip() for part in handler(request)["Cache-Control"].split(",")}
+    assert {"no-store", "private"} <= parts
+    assert "public" not in parts
+
+
 def test_footer_says_the_limits_in_words(engine, clock, sign_in_as):
     response = sign_in_as("alice").get("/")
     text = response.content.decode()
