@@ -202,14 +202,18 @@ def main() -> None:
 
     from django.conf import settings
     from django.contrib.auth import get_user_model
+    from django.test import override_settings
 
     from bankdemo.banking.demo_data import seed
 
     urlpatterns[:] = bench_urlpatterns()
     settings.ROOT_URLCONF = sys.modules[__name__].__name__
     # The tests read key versions on every request; production trusts its copy 1 s.
-    settings.SESSIONS_CORE_KEY_VERSION_TTL = 1.0
-    settings.SESSIONS_CORE_MAX_PER_USER = 0  # several tokens at once, none pushed out
+    # (override_settings, not an assignment: sessions_core re-reads on its signal.)
+    override_settings(
+        SESSIONS_CORE_KEY_VERSION_TTL=1.0,
+        SESSIONS_CORE_MAX_PER_USER=0,  # several tokens at once, none pushed out
+    ).enable()
     settings.AXES_ENABLED = True
     seed()
     FixedUser.user = get_user_model().objects.get(username="alice")

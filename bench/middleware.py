@@ -103,13 +103,14 @@ def middleware_alone(user) -> float:
 
 def main() -> None:
     setup_django()
-    from django.conf import settings
     from django.contrib.auth import get_user_model
+    from django.test import override_settings
 
     from bankdemo.banking.demo_data import seed
 
     # The tests read key versions on every request; production trusts its copy 1 s.
-    settings.SESSIONS_CORE_KEY_VERSION_TTL = 1.0
+    # (override_settings, not an assignment: sessions_core re-reads on its signal.)
+    override_settings(SESSIONS_CORE_KEY_VERSION_TTL=1.0).enable()
     seed()
     alice = get_user_model().objects.get(username="alice")
     pages = {
