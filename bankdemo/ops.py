@@ -14,7 +14,7 @@ import json
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -86,9 +86,12 @@ class Readiness:
         self.lock = threading.Lock()
         self.at = 0.0
         self.verdict: dict[str, str] = {}
-        # A check that hangs past its deadline keeps its thread: a few, not one per
-        # probe (probes share the verdict, and the pool is bounded).
+        # A check that hangs past its deadline keeps its thread, and no second run
+        # of it starts until it returns (it stays "timeout" meanwhile): one stuck
+        # thread per check at most, so a part that hangs never starves the pool
+        # and turns the others' answers into "timeout" too.
         self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="readyz")
+        self.running: dict[str, Future] = {}
 
     def __call__(self) -> dict[str, str]:
         with self.lock:
@@ -98,7 +101,12 @@ class Readiness:
             return self.verdict
 
     def _run(self) -> dict[str, str]:
-        futures = {name: self.pool.submit(check) for name, check in _checks().items()}
+        futures = {}
+        for name, check in _checks().items():
+            still = self.running.get(name)
+            if still is None or still.done():
+                still = self.running[name] = self.pool.submit(check)
+            futures[name] = still
         wait(futures.values(), timeout=CHECK_TIMEOUT + 0.5)
         verdict = {}
         for name, future in futures.items():

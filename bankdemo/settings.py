@@ -215,6 +215,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # purge stalled ~100 s (tests/integration/test_failover_worker.py).
     "unacked_restore_interval": 1,
     "unacked_restore_throttle": 1,
+    # A Redis that accepts and never answers must not block a publish or /readyz's
+    # worker ping for good (kombu sets no socket timeout); above kombu's 1 s BRPOP.
+    "socket_timeout": 5,
+    "socket_connect_timeout": 2,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {

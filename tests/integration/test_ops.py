@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 
 import pytest
 from django.test import Client
@@ -62,14 +64,42 @@ def test_readyz_is_a_503_naming_what_is_down(client, monkeypatch):
 
 
 @pytest.mark.django_db
-def test_probes_never_read_the_session_nor_count_as_activity(sign_in_as, alice):
+def test_a_check_that_hangs_never_starves_the_others(monkeypatch):
+    """A part that accepts and never answers (a frozen Redis) stays "timeout"; the
+    others keep their own answers, probe after probe, and it comes back."""
+    release = threading.Event()
+    monkeypatch.setattr(ops, "CHECK_TIMEOUT", 0.05)
+    monkeypatch.setattr(
+        ops,
+        "_checks",
+        lambda: {"database": lambda: None, "celery": lambda: release.wait(10)},
+    )
+    try:
+        # More probes than the pool's 8 threads: each once started a new stuck run.
+        for _ in range(10):
+            ops.readiness.reset()
+            assert ops.readiness() == {"database": "ok", "celery": "timeout"}
+    finally:
+        release.set()
+    time.sleep(0.1)
+    ops.readiness.reset()
+    assert ops.readiness() == {"database": "ok", "celery": "ok"}
+
+
+@pytest.mark.django_db
+def test_probes_never_read_the_session_nor_count_as_activity(sign_in_as, alice, clock):
     client = sign_in_as("alice")
     record = SessionRecord.objects.get(user=alice)
     before = record.last_active_at
+    # Past the window in which a second activity write is skipped anyway.
+    clock.advance(120)
     for path in ("/healthz", "/readyz", "/metrics"):
         assert client.get(path).status_code == 200
     record.refresh_from_db()
     assert record.last_active_at == before
+    assert client.get("/").status_code == 200  # a page the user opened does count
+    record.refresh_from_db()
+    assert record.last_active_at > before
 
 
 @pytest.mark.django_db
