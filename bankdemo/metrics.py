@@ -11,6 +11,7 @@ Without the variable, one process counts for itself (the embedded demo, tests).
 from __future__ import annotations
 
 import os
+import threading
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -38,11 +39,6 @@ EXTENDS = Counter(
     'Activity written for open tabs: "stay" ("Stay signed in") or "input".',
     ["kind"],
 )
-OPEN_SOCKETS = Gauge(
-    "bankdemo_open_sockets",
-    "Websockets of signed-in tabs open in each server process.",
-    multiprocess_mode="liveall",
-)
 END_PUSH = Histogram(
     "bankdemo_end_push_seconds",
     "From an end's notification being sent to the tab's expired frame.",
@@ -61,6 +57,29 @@ STORE_ERRORS = Counter(
     "Times the session store could not be reached, by door (http, socket).",
     ["door"],
 )
+
+_open_sockets: list[Gauge] = []
+_open_sockets_lock = threading.Lock()
+
+
+def open_sockets() -> Gauge:
+    """The open-sockets gauge, made on this process's first socket.
+
+    Per process (``liveall``). Made at import, it gave every process that imports
+    this module (Celery workers and their children, beat, migrate, seed_demo) a
+    series at 0 of its own, and a one-off command's outlived it on every scrape.
+    """
+    with _open_sockets_lock:
+        if not _open_sockets:
+            _open_sockets.append(
+                Gauge(
+                    "bankdemo_open_sockets",
+                    "Websockets of signed-in tabs open in each server process.",
+                    multiprocess_mode="liveall",
+                )
+            )
+        return _open_sockets[0]
+
 
 # Every series exists from the start, at 0: a rate over a counter that appears
 # only with its first increment misses that increment.
@@ -94,11 +113,11 @@ def _warned(sender, kind, **kwargs):
 
 
 def _opened(sender, **kwargs):
-    OPEN_SOCKETS.inc()
+    open_sockets().inc()
 
 
 def _closed(sender, **kwargs):
-    OPEN_SOCKETS.dec()
+    open_sockets().dec()
 
 
 def _delivered(sender, latency, **kwargs):

@@ -155,6 +155,12 @@ def postgres_pool(*, role: str) -> dict | None:
             f"DB_MAX_CONNECTIONS leaves {max_size} connection(s) per ASGI process: "
             "raise it (and PostgreSQL's max_connections) or run fewer processes"
         )
+    if max_size > per_process:  # DB_POOL_MAX past the budget
+        raise SystemExit(
+            f"DB_POOL_MAX={max_size} is more than the {per_process} connection(s) "
+            "per ASGI process that DB_MAX_CONNECTIONS leaves: lower it, or raise "
+            "DB_MAX_CONNECTIONS (and PostgreSQL's max_connections)"
+        )
     return {"min_size": min(2, max_size), "max_size": max_size, "timeout": 10}
 
 

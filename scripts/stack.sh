@@ -245,21 +245,34 @@ say "  $ASGI_PROCESSES daphne on 127.0.0.1:$((ASGI_PORT_BASE + 1))..$((ASGI_PORT
 say "  $base/healthz, $base/readyz, $base/metrics (loopback or METRICS_TOKEN). Ctrl-C stops."
 echo "$$" >"$RUN/stack.pid"
 
+forget_process() {
+  # A process gone: its live gauges (open sockets) go with it; its counters count on.
+  "$BIN/python" -c "import sys; from prometheus_client import multiprocess as m
+m.mark_process_dead(int(sys.argv[1]))" "$1" 2>/dev/null || true
+}
+
 rolling_restart() {
   # One at a time: nginx is told first that the process is going (marked down, and
   # reloaded), so no request or reconnecting tab is sent to it; its own tabs drop
   # when it stops and reconnect to the others. Back (its /healthz) before the next.
-  local slot
+  local slot old
   say "rolling restart: ${asgi_slots[*]} ${worker_slots[*]} beat"
   for slot in "${asgi_slots[@]}"; do
     reload_nginx "$slot"
+    old=${pid_of[$slot]}
     stop_slots 10 "$slot"
+    forget_process "$old"
     start "$slot"
-    wait_http "http://127.0.0.1:$((ASGI_PORT_BASE + ${slot#asgi}))/healthz" 30
+    # A process slow to come back must not stop the whole stack (set -e): say
+    # so and go on; the others serve, and the supervisor restarts it if it exits.
+    wait_http "http://127.0.0.1:$((ASGI_PORT_BASE + ${slot#asgi}))/healthz" 30 ||
+      say "$slot did not answer /healthz in 30 s: see $LOGS/$slot.log"
     reload_nginx
   done
   for slot in "${worker_slots[@]}" beat; do
+    old=${pid_of[$slot]}
     stop_slots 20 "$slot"
+    forget_process "$old"
     start "$slot"
   done
   # Done once the new worker answers a ping.
@@ -281,9 +294,7 @@ while true; do
       wait "$pid" 2>/dev/null && code=0 || code=$?
       [ -n "$stopping" ] && break
       say "$slot (pid $pid) exited with $code: starting it again"
-      # Its live gauges (open sockets) die with it; its counters still count.
-      "$BIN/python" -c "import sys; from prometheus_client import multiprocess as m
-m.mark_process_dead(int(sys.argv[1]))" "$pid" 2>/dev/null || true
+      forget_process "$pid"
       start "$slot"
     fi
   done

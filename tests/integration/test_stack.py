@@ -412,6 +412,13 @@ def test_a_rolling_restart_signs_nobody_out_and_loses_no_warning(stack):
     print(f"\nreconnects per tab during the rolling restart: {reconnects}")
     assert sum(reconnects) >= 4, "every tab's process restarted: each reconnected"
     assert alice.signed_in()
+    # Open sockets are per server process: the restarted ones, not the stopped
+    # ones, nor the workers, beat or the one-off commands of the start.
+    run = stack.directory / "run"
+    servers = {(run / f"asgi{n}.pid").read_text().strip() for n in (1, 2)}
+    scraped = Browser(stack.base).get("/metrics").text
+    reported = set(re.findall(r'^bankdemo_open_sockets\{pid="(\d+)"\}', scraped, re.M))
+    assert reported <= servers, (reported, servers)
 
 
 def test_readyz_names_redis_while_it_is_down_and_recovers_without_a_restart(stack):
