@@ -1,6 +1,6 @@
 """Who a websocket belongs to: Channels' AuthMiddlewareStack, for final ends.
 
-Channels' own stack does three things wrong here (shared/LESSONS.md): its
+Channels' own stack does three things wrong here: its
 ``get_user`` flushes a session whose auth hash was made with a key still in
 ``SECRET_KEY_FALLBACKS`` (signing the user out after a graceful key change); it
 turns a store that is down into a traceback; and it keeps the whole session in

@@ -54,7 +54,7 @@ CUSTOMERS = (
 )
 ADMIN = ("admin", "demo-admin-2026")
 # Staff who may see sessions and the audit log and force sign-outs, but not rotate
-# keys (shared/DESIGN.md, Roles): the second role to try in /admin/.
+# keys (README "Demo users"): the second role to try in /admin/.
 OPERATOR = ("operator", "demo-operator-2026")
 OPERATORS_GROUP = "Session operators"
 OPERATOR_PERMISSIONS = ("view_sessionrecord", "view_sessionevent", "end_session")
