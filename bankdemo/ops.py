@@ -101,13 +101,18 @@ class Readiness:
             return self.verdict
 
     def _run(self) -> dict[str, str]:
-        futures = {}
+        futures, stuck = {}, set()
         for name, check in _checks().items():
             still = self.running.get(name)
             if still is None or still.done():
                 still = self.running[name] = self.pool.submit(check)
+            else:
+                stuck.add(name)  # past an earlier probe's deadline: not waited for
             futures[name] = still
-        wait(futures.values(), timeout=CHECK_TIMEOUT + 0.5)
+        wait(
+            [f for name, f in futures.items() if name not in stuck],
+            timeout=CHECK_TIMEOUT + 0.5,
+        )
         verdict = {}
         for name, future in futures.items():
             if not future.done():

@@ -164,12 +164,25 @@ def postgres_pool(*, role: str) -> dict | None:
     return {"min_size": min(2, max_size), "max_size": max_size, "timeout": 10}
 
 
+# A PostgreSQL that is down must fail a request in seconds, not hang it: libpq's
+# connect timeout, and TCP keepalives plus a user timeout (ms) so that a connection
+# whose peer vanished (a half-open socket) errors in about 15 s, not in the
+# kernel's 15 minutes of retransmissions. A server that is alive but frozen still
+# holds the request: /readyz reports it as "timeout" (bankdemo.ops).
+POSTGRES_OPTIONS = {
+    "connect_timeout": 3,
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 15000,
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # A PostgreSQL that is down must fail a request in seconds, not hang it.
-    DATABASES["default"]["OPTIONS"] = {"connect_timeout": 3}
-    _pool = postgres_pool(role=os.environ.get("BANKDEMO_ROLE", "asgi"))
-    if _pool and _env_bool("DB_POOL", True):
-        DATABASES["default"]["OPTIONS"]["pool"] = _pool
+    DATABASES["default"]["OPTIONS"] = dict(POSTGRES_OPTIONS)
+    if _env_bool("DB_POOL", True):
+        _pool = postgres_pool(role=os.environ.get("BANKDEMO_ROLE", "asgi"))
+        if _pool:
+            DATABASES["default"]["OPTIONS"]["pool"] = _pool
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if REDIS_URL:

@@ -45,23 +45,27 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-# name: the value read, as the project wrote it or its default.
+# name: the value read, as the project wrote it or its default. Replaced whole,
+# never cleared in place: a thread that read a value before a change stores it in
+# the dict it started with, which nobody reads any more.
 _read: dict[str, Any] = {}
 
 
 def raw(name: str) -> Any:
     """Return ``SESSIONS_CORE_<name>`` as the project wrote it, or its default."""
+    read = _read
     try:
-        return _read[name]
+        return read[name]
     except KeyError:
-        value = _read[name] = getattr(settings, PREFIX + name, DEFAULTS[name])
+        value = read[name] = getattr(settings, PREFIX + name, DEFAULTS[name])
         return value
 
 
 @receiver(setting_changed)
 def _read_again(*, setting: str, **kwargs) -> None:
+    global _read
     if setting.startswith(PREFIX):
-        _read.clear()
+        _read = {}
 
 
 class _Settings:

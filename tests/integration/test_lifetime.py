@@ -220,6 +220,7 @@ def test_a_view_that_allows_caching_is_overruled_for_a_signed_in_page(
     parts = {part.strip() for part in handler(request)["Cache-Control"].split(",")}
     assert {"no-store", "private"} <= parts
     assert "public" not in parts
+    assert "max-age=600" in parts  # merged: the view's own directive is kept
 
 
 def test_footer_says_the_limits_in_words(engine, clock, sign_in_as):

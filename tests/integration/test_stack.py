@@ -416,8 +416,12 @@ def test_a_rolling_restart_signs_nobody_out_and_loses_no_warning(stack):
     # ones, nor the workers, beat or the one-off commands of the start.
     run = stack.directory / "run"
     servers = {(run / f"asgi{n}.pid").read_text().strip() for n in (1, 2)}
-    scraped = Browser(stack.base).get("/metrics").text
-    reported = set(re.findall(r'^bankdemo_open_sockets\{pid="(\d+)"\}', scraped, re.M))
+    scraped = Browser(stack.base).get("/metrics")
+    assert scraped.status == 200
+    reported = set(
+        re.findall(r'^bankdemo_open_sockets\{pid="(\d+)"\}', scraped.text, re.M)
+    )
+    assert reported, "the restarted servers report their sockets"
     assert reported <= servers, (reported, servers)
 
 

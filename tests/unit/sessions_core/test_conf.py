@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+from django.conf import settings as django_settings
 from django.test import override_settings
 
+from sessions_core import conf
 from sessions_core.conf import DEFAULTS, _Settings, app_settings, raw
 
 
@@ -12,6 +15,37 @@ def test_reads_settings_when_used_so_overrides_apply():
     with override_settings(SESSIONS_CORE_IDLE_TIMEOUT=42):
         assert app_settings.IDLE_TIMEOUT == 42
     assert app_settings.IDLE_TIMEOUT == 600
+
+
+def test_a_value_read_before_a_change_is_not_kept_after_it(monkeypatch):
+    """A thread that read the old value, and stores it after the change was
+    signalled, must not make every later read see the old value."""
+    entered, go = threading.Event(), threading.Event()
+    reader = None
+
+    class SlowSettings:
+        def __getattr__(self, name):
+            if threading.current_thread() is reader:
+                stale = getattr(django_settings, name)
+                entered.set()
+                go.wait(5)
+                return stale
+            return getattr(django_settings, name)
+
+    monkeypatch.setattr(conf, "settings", SlowSettings())
+    override = override_settings(SESSIONS_CORE_IDLE_TIMEOUT=600)
+    override.enable()
+    try:
+        reader = threading.Thread(target=raw, args=("IDLE_TIMEOUT",))
+        reader.start()
+        assert entered.wait(5)
+        with override_settings(SESSIONS_CORE_IDLE_TIMEOUT=5):
+            go.set()
+            reader.join(5)
+            assert app_settings.IDLE_TIMEOUT == 5
+    finally:
+        go.set()
+        override.disable()
 
 
 def test_logout_url_defaults_to_djangos_url_name():
