@@ -100,6 +100,10 @@ def _ended(sender, reason, **kwargs):
     SESSION_ENDS.labels(reason=getattr(reason, "value", reason)).inc()
 
 
+def _ended_in_bulk(sender, reason, count, **kwargs):
+    SESSION_ENDS.labels(reason=getattr(reason, "value", reason)).inc(count)
+
+
 def _started(sender, **kwargs):
     SESSION_STARTS.inc()
 
@@ -136,6 +140,7 @@ def _store_down(sender, door, **kwargs):
 
 RECEIVERS = (
     (signals.session_ended, _ended),
+    (signals.sessions_ended, _ended_in_bulk),
     (signals.session_started, _started),
     (signals.session_extended, _extended),
     (signals.warning_sent, _warned),

@@ -1,7 +1,8 @@
 """Signals sessions_core sends.
 
 The project counts, traces or alerts on them (metrics, say) without sessions_core
-knowing how. All but ``session_ended`` are sent with ``sender=SENDER``; with nobody
+knowing how. All but ``session_ended`` and ``sessions_ended`` (sent by the
+``SessionRecord`` model) are sent with ``sender=SENDER``; with nobody
 listening, a send costs one check.
 """
 
@@ -11,9 +12,15 @@ from django.dispatch import Signal
 
 SENDER = "sessions_core"
 
-# Sent once for every session that ends, whatever the reason.
+# Sent once for every session that ends, whatever the reason, except those the
+# key-rotation purge ends in bulk (below), as bulk_create sends no post_save.
 # Arguments: reason (EndReason), record (SessionRecord), by (user or None).
 session_ended = Signal()
+
+# Sent once for each batch of sessions the key-rotation purge ended together.
+# Arguments: reason (EndReason), count (int), records (a lazy QuerySet of exactly
+# those records: iterate it only if you need them, it is one more query).
+sessions_ended = Signal()
 
 # A sign-in was recorded. Arguments: record (SessionRecord).
 session_started = Signal()

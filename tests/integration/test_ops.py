@@ -119,6 +119,21 @@ def test_metrics_count_an_end_by_its_reason(sign_in_as, alice, demo):
     assert ends(scraped.content.decode(), "admin") == before + 1
 
 
+def test_metrics_count_the_purges_ends_from_its_bulk_signal(
+    sign_in_as, demo, monkeypatch
+):
+    from sessions_core import rotation, tasks
+
+    client = Client()
+    before = ends(client.get("/metrics").content.decode(), "key_rotated")
+    sign_in_as("alice"), sign_in_as("bob")
+    monkeypatch.setattr(tasks.purge_retired_sessions, "apply_async", lambda **kw: None)
+    rotation.rotate_keys(grace=0)
+    assert tasks.purge_retired_sessions.run() == 2
+    after = ends(client.get("/metrics").content.decode(), "key_rotated")
+    assert after == before + 2
+
+
 @pytest.mark.django_db
 def test_metrics_answer_loopback_as_the_proxy_saw_it_or_the_token(settings):
     settings.SESSIONS_CORE_TRUSTED_PROXIES = 1

@@ -250,25 +250,40 @@ def test_sweep_finds_and_purges_sessions_a_new_secret_key_cannot_read(
     assert all(store.load(key) == {} for key in keys)
 
 
-def test_purge_still_sends_session_ended_for_each_session(
+def test_purge_sends_one_bulk_signal_per_batch_naming_its_records(
     engine, sign_in_as, monkeypatch
 ):
-    from sessions_core.signals import session_ended
+    from sessions_core.signals import session_ended, sessions_ended
 
-    sign_in_as("alice"), sign_in_as("bob")
+    sign_in_as("alice"), sign_in_as("bob"), sign_in_as("operator")
     monkeypatch.setattr(tasks.purge_retired_sessions, "apply_async", lambda **kw: None)
     rotation.rotate_keys(grace=0)
-    heard = []
+    batches, singles = [], []
 
-    def listener(sender, reason, record, by, **kwargs):
-        heard.append((reason.value, record.user.username))
+    def bulk(sender, reason, count, records, **kwargs):
+        batches.append((reason.value, count, sorted(r.user.username for r in records)))
 
-    session_ended.connect(listener)
+    def single(sender, **kwargs):
+        singles.append(kwargs)
+
+    sessions_ended.connect(bulk)
+    session_ended.connect(single)
     try:
-        assert tasks.purge_retired_sessions.run() == 2
+        assert tasks.purge_retired_sessions.run(batch_size=2) == 2
+        assert tasks.purge_retired_sessions.run(batch_size=2) == 1
     finally:
-        session_ended.disconnect(listener)
-    assert sorted(heard) == [("key_rotated", "alice"), ("key_rotated", "bob")]
+        sessions_ended.disconnect(bulk)
+        session_ended.disconnect(single)
+    assert [(reason, count) for reason, count, _ in batches] == [
+        ("key_rotated", 2),
+        ("key_rotated", 1),
+    ]
+    assert sorted(n for _, _, names in batches for n in names) == [
+        "alice",
+        "bob",
+        "operator",
+    ]
+    assert singles == []
 
 
 @pytest.mark.parametrize("door", ["force_sign_out", "password_change"])
