@@ -431,6 +431,7 @@ def test_readyz_names_redis_while_it_is_down_and_recovers_without_a_restart(stac
     while (ready := browser.get("/readyz")).status != 200:
         assert time.monotonic() < deadline, ready.text
         time.sleep(0.2)
+    alice = Browser(stack.base).sign_in("alice", "demo-alice-2026")
     stack.redis.kill()
     try:
         # Each process keeps its verdict for up to 1 s, so one may predate the kill
@@ -454,3 +455,9 @@ def test_readyz_names_redis_while_it_is_down_and_recovers_without_a_restart(stac
     while (page := browser.get("/readyz")).status != 200:
         assert time.monotonic() < deadline, (page.text, stack.output()[-2000:])
         time.sleep(0.5)
+    # Redis came back empty: alice's session is gone, and she is told so, not
+    # "keys rotated" nor a bare sign-in page; she can sign in again at once.
+    login = alice.get("/")
+    assert urllib.parse.urlparse(login.url).path == "/login/", login.text[:300]
+    assert 'data-session-end-reason="store_lost"' in login.text
+    assert alice.sign_in("alice", "demo-alice-2026").signed_in()
