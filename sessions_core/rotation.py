@@ -8,7 +8,9 @@ time). Open tabs hear it from one broadcast; Celery purges the store in batches.
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from concurrent.futures import Future
 
 from django.contrib import auth
 from django.db import transaction
@@ -141,14 +143,25 @@ def purge_retired(*, versions: list[int], limit: int) -> tuple[int, int]:
     in_batch = {"pk__gte": keyed[0][0], "pk__lte": keyed[-1][0]}
     ended_at = to_datetime(time.time())
     reason = EndReason.KEY_ROTATED
-    # The store first: a purge that dies between the two leaves live records whose
-    # sessions are gone, and the next run finds and ends them. Readers in between
-    # refuse the session already (its key version is retired) with the same reason.
-    store.delete_many([digest for _, digest in keyed])
+    # The store's delete is confirmed before the records' UPDATE commits: a purge
+    # that dies between the two leaves live records whose sessions are gone, and
+    # the next run finds and ends them; a store that fails rolls the UPDATE back.
+    # Readers in between refuse the session already (its key version is retired)
+    # with the same reason. A store outside the database deletes in a thread while
+    # the UPDATE runs (each is about half a batch's time); a database store goes
+    # first, in this thread, as it would wait on this transaction's lock.
+    digests = [digest for _, digest in keyed]
+    deleting = None
+    if store.engine().in_database:
+        store.delete_many(digests)
+    else:
+        deleting = _in_a_thread(store.delete_many, digests)
     with transaction.atomic():
         ended = retired.filter(**in_batch).update(
             ended_at=ended_at, end_reason=reason.value
         )
+        if deleting is not None:
+            deleting.result()  # its error, if any, rolls the UPDATE back
         if ended:
             log_event(
                 kind=SessionEvent.Kind.END,
@@ -165,3 +178,17 @@ def purge_retired(*, versions: list[int], limit: int) -> tuple[int, int]:
             ),
         )
     return ended, len(keyed)
+
+
+def _in_a_thread(function, *args) -> Future:
+    """Run ``function(*args)`` in a new thread; its result or error in the Future."""
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(function(*args))
+        except BaseException as error:  # handed to the caller, who raises it
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="purge-store", daemon=True).start()
+    return future

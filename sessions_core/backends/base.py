@@ -62,6 +62,9 @@ class FinalSessionStore(SessionBase):
     # it found data (a session Django's auth may still flush if it fails to verify).
     end: Tombstone | None = None
     loaded_data: bool = False
+    # True when the sessions live in the project's database: a write to them from
+    # another thread would wait on this thread's transaction (SQLite's lock).
+    in_database: bool = True
 
     # --- Django's SessionBase interface ---------------------------------------------
 

@@ -53,7 +53,8 @@ def test_purge_empties_the_store_in_batches_and_shows_progress(
         patch.setattr(tasks.purge_retired_sessions, "apply_async", lambda **kw: None)
         version = rotation.rotate_keys(grace=0, by=demo["admin"])
     assert version.purge_total == 3
-    assert tasks.purge_retired_sessions(batch_size=2) == 2  # re-queues itself (eager)
+    # Batch after batch in one task, re-queued past its time budget (none here).
+    assert tasks.purge_retired_sessions(batch_size=2) == 3
     assert all(store.load(key) == {} for key in keys)
     assert not SessionRecord.objects.live().exists()
     assert set(SessionRecord.objects.values_list("end_reason", flat=True)) == {
@@ -64,6 +65,24 @@ def test_purge_empties_the_store_in_batches_and_shows_progress(
     page = listing.get("/admin/sessions_core/keyversion/").content.decode()
     assert "purged 3 of 3" in page
     assert tasks.purge_retired_sessions() == 0  # a second run changes nothing
+
+
+def test_a_purge_task_queues_the_rest_once_past_its_time_budget(
+    engine, sign_in_as, monkeypatch
+):
+    sign_in_as("alice"), sign_in_as("bob"), sign_in_as("admin")
+    queued = []
+    monkeypatch.setattr(
+        tasks.purge_retired_sessions, "apply_async", lambda **kw: queued.append(kw)
+    )
+    rotation.rotate_keys(grace=0)
+    queued.clear()
+    monkeypatch.setattr(tasks, "PURGE_TASK_SECONDS", 0)
+    assert tasks.purge_retired_sessions.run(batch_size=2) == 2
+    assert queued == [{"kwargs": {"batch_size": 2}}]
+    assert tasks.purge_retired_sessions.run(batch_size=2) == 1
+    assert len(queued) == 1, "the last batch was short: nothing more to queue"
+    assert not SessionRecord.objects.live().exists()
 
 
 def test_a_purge_killed_halfway_completes_on_the_next_run(
@@ -266,6 +285,7 @@ def test_purge_sends_one_bulk_signal_per_batch_naming_its_records(
     def single(sender, **kwargs):
         singles.append(kwargs)
 
+    monkeypatch.setattr(tasks, "PURGE_TASK_SECONDS", 0)  # one batch per task
     sessions_ended.connect(bulk)
     session_ended.connect(single)
     try:
