@@ -7,10 +7,9 @@ time). Open tabs hear it from one broadcast; Celery purges the store in batches.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import threading
 import time
-from concurrent.futures import Future
 
 from django.contrib import auth
 from django.db import transaction
@@ -147,27 +146,27 @@ def purge_retired(*, versions: list[int], limit: int) -> tuple[int, int]:
     # that dies between the two leaves live records whose sessions are gone, and
     # the next run finds and ends them; a store that fails rolls the UPDATE back.
     # Readers in between refuse the session already (its key version is retired)
-    # with the same reason. A store outside the database deletes in a thread while
-    # the UPDATE runs (each is about half a batch's time); a database store goes
-    # first, in this thread, as it would wait on this transaction's lock.
-    digests = [digest for _, digest in keyed]
-    deleting = None
-    if store.engine().in_database:
-        store.delete_many(digests)
-    else:
-        deleting = _in_a_thread(store.delete_many, digests)
-    with transaction.atomic():
-        ended = retired.filter(**in_batch).update(
-            ended_at=ended_at, end_reason=reason.value
-        )
-        if deleting is not None:
-            deleting.result()  # its error, if any, rolls the UPDATE back
-        if ended:
-            log_event(
-                kind=SessionEvent.Kind.END,
-                reason=reason.value,
-                detail=f"purged {ended} sessions of retired key versions",
+    # with the same reason. Redis deletes while the UPDATE runs (each is about
+    # half of a batch's time); the database store deletes at once.
+    finish = store.start_deleting([digest for _, digest in keyed])
+    finished = False
+    try:
+        with transaction.atomic():
+            ended = retired.filter(**in_batch).update(
+                ended_at=ended_at, end_reason=reason.value
             )
+            finished = True
+            finish()  # its StoreUnavailable, if any, rolls the UPDATE back
+            if ended:
+                log_event(
+                    kind=SessionEvent.Kind.END,
+                    reason=reason.value,
+                    detail=f"purged {ended} sessions of retired key versions",
+                )
+    finally:
+        if not finished:  # the UPDATE failed: read the store's answer, raise its error
+            with contextlib.suppress(store.StoreUnavailable):
+                finish()
     if ended:
         sessions_ended.send(
             sender=SessionRecord,
@@ -178,17 +177,3 @@ def purge_retired(*, versions: list[int], limit: int) -> tuple[int, int]:
             ),
         )
     return ended, len(keyed)
-
-
-def _in_a_thread(function, *args) -> Future:
-    """Run ``function(*args)`` in a new thread; its result or error in the Future."""
-    future: Future = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(function(*args))
-        except BaseException as error:  # handed to the caller, who raises it
-            future.set_exception(error)
-
-    threading.Thread(target=run, name="purge-store", daemon=True).start()
-    return future

@@ -4,6 +4,7 @@ session, by digest for everything that starts from a record.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import import_module
 
 from django.conf import settings
@@ -62,6 +63,12 @@ def delete_many(digests: list[str]) -> None:
     """Remove sessions (their records already say how they ended)."""
     if digests:
         engine().delete_digests(digests)
+
+
+def start_deleting(digests: list[str]) -> Callable[[], None]:
+    """``delete_many`` started now; the returned ``finish()`` waits for it and
+    raises its StoreUnavailable. Call it once, also when your own work failed."""
+    return engine().start_deleting(digests)
 
 
 class DigestSession(dict):

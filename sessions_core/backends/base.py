@@ -21,6 +21,8 @@ A subclass implements the six storage primitives at the bottom, all by digest.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib.sessions.backends.base import CreateError, SessionBase, UpdateError
 
@@ -62,9 +64,6 @@ class FinalSessionStore(SessionBase):
     # it found data (a session Django's auth may still flush if it fails to verify).
     end: Tombstone | None = None
     loaded_data: bool = False
-    # True when the sessions live in the project's database: a write to them from
-    # another thread would wait on this thread's transaction (SQLite's lock).
-    in_database: bool = True
 
     # --- Django's SessionBase interface ---------------------------------------------
 
@@ -224,6 +223,15 @@ class FinalSessionStore(SessionBase):
     def delete_digests(cls, digests: list[str]) -> None:
         """Delete whatever is stored under these digests (the rotation's purge)."""
         raise NotImplementedError
+
+    @classmethod
+    def start_deleting(cls, digests: list[str]) -> Callable[[], None]:
+        """Start ``delete_digests`` and return ``finish()``, which waits for it and
+        raises its StoreUnavailable; call it exactly once, also on your errors. The
+        caller works on meanwhile (the purge's UPDATE). Here the delete is done at
+        once; a store over a socket sends it now and reads the answer in finish()."""
+        cls.delete_digests(digests)
+        return lambda: None
 
     @classmethod
     def delete_expired(cls) -> None:

@@ -11,6 +11,7 @@ its own cache object, and a client per open tab cost 17 KiB (bench/websockets.py
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -114,8 +115,6 @@ def reachable():
 
 
 class SessionStore(FinalSessionStore):
-    in_database = False
-
     @classmethod
     def read(cls, digest: str) -> Entry:
         c = client()
@@ -180,9 +179,34 @@ class SessionStore(FinalSessionStore):
 
     @classmethod
     def delete_digests(cls, digests: list[str]) -> None:
+        cls.start_deleting(digests)()
+
+    @classmethod
+    def start_deleting(cls, digests: list[str]) -> Callable[[], None]:
+        # UNLINK frees the memory in the background, unlike DEL. The command is
+        # sent on a connection of the pool's own, and its answer read in finish():
+        # Redis deletes while the caller works, with no thread of ours.
         if not digests:
-            return
+            return lambda: None
         c = client()
+        pool = c.redis.connection_pool
         with reachable():
-            # UNLINK frees the memory in the background, unlike DEL.
-            c.redis.unlink(*(c.key(digest) for digest in digests))
+            connection = pool.get_connection()
+            try:
+                connection.send_command("UNLINK", *(c.key(d) for d in digests))
+            except BaseException:
+                connection.disconnect()
+                pool.release(connection)
+                raise
+
+        def finish() -> None:
+            try:
+                with reachable():
+                    connection.read_response()
+            except BaseException:
+                connection.disconnect()  # its answer unread: never reuse it
+                raise
+            finally:
+                pool.release(connection)
+
+        return finish
