@@ -147,15 +147,17 @@ def purge_retired(*, versions: list[int], limit: int) -> tuple[int, int]:
     # the next run finds and ends them; a store that fails rolls the UPDATE back.
     # Readers in between refuse the session already (its key version is retired)
     # with the same reason. Redis deletes while the UPDATE runs (each is about
-    # half of a batch's time); the database store deletes at once.
+    # half of a batch's time); the database store deletes at once. The batch's
+    # rows stay locked until Redis answers: about 10 ms, and never longer than
+    # the cache's SOCKET_TIMEOUT, after which the batch rolls back.
     finish = store.start_deleting([digest for _, digest in keyed])
-    finished = False
+    updated = False
     try:
         with transaction.atomic():
             ended = retired.filter(**in_batch).update(
                 ended_at=ended_at, end_reason=reason.value
             )
-            finished = True
+            updated = True
             finish()  # its StoreUnavailable, if any, rolls the UPDATE back
             if ended:
                 log_event(
@@ -164,7 +166,7 @@ def purge_retired(*, versions: list[int], limit: int) -> tuple[int, int]:
                     detail=f"purged {ended} sessions of retired key versions",
                 )
     finally:
-        if not finished:  # the UPDATE failed: read the store's answer, raise its error
+        if not updated:  # the UPDATE failed: read the store's answer, raise its error
             with contextlib.suppress(store.StoreUnavailable):
                 finish()
     if ended:

@@ -61,6 +61,10 @@ def purge_retired_sessions(self, batch_size: int | None = None) -> int:
         )
         if selected < batch_size:
             return total
+        if selected and not ended:
+            # Another run (a redelivered or duplicate task) ended this batch first:
+            # that run carries on, and two chains in lockstep would double the work.
+            return total
         if time.monotonic() - started >= PURGE_TASK_SECONDS:
             self.apply_async(kwargs={"batch_size": batch_size})
             return total

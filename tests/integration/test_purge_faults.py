@@ -39,6 +39,17 @@ def in_use() -> int:
     return len(engine.client().redis.connection_pool._in_use_connections)
 
 
+def answers_its_own_commands() -> bool:
+    """Every pooled connection gives a command its own answer, not an UNLINK's
+    count left unread on it."""
+    redis = engine.client().redis
+    for n in range(len(redis.connection_pool._available_connections) + 1):
+        redis.set(f"purge-faults:probe:{n}", f"mine-{n}")
+        if redis.get(f"purge-faults:probe:{n}") != f"mine-{n}".encode():
+            return False
+    return True
+
+
 def test_a_store_that_stops_answering_rolls_the_batch_back(
     rotated,
     private_sessions,  # noqa: F811
@@ -58,6 +69,7 @@ def test_a_store_that_stops_answering_rolls_the_batch_back(
         private_sessions.resume()
     assert SessionRecord.objects.live().count() == 2, "rolled back: still to purge"
     assert in_use() == 0
+    assert answers_its_own_commands()
     monkeypatch.setattr(store, "start_deleting", real)
     assert purge() == 2
     assert not SessionRecord.objects.live().exists()
@@ -75,6 +87,7 @@ def test_an_update_that_fails_still_reads_the_stores_answer(rotated, monkeypatch
     with pytest.raises(DatabaseError, match="disk I/O error"):
         purge()
     assert in_use() == 0
+    assert answers_its_own_commands()
     # The store went first: the sessions are gone, their records wait for the
     # next run (and every reader refuses them meanwhile: their version is retired).
     assert all(store.load(key) == {} for key in rotated)

@@ -11,6 +11,13 @@ from django.db import connection
 
 from sessions_core.models import SessionRecord
 
+# SQLite's plans (the tests' database). PostgreSQL chooses by its statistics: on a
+# table of 500 rows it walked the full ended_at index instead, so these plans
+# would say nothing there.
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="SQLite's EXPLAIN QUERY PLAN"
+)
+
 
 @pytest.fixture
 def records(demo):
@@ -45,7 +52,6 @@ def plan(queryset) -> str:
 
 @pytest.mark.django_db
 def test_a_users_live_sessions_are_found_in_the_live_index(records):
-    assert connection.vendor == "sqlite"
     live = SessionRecord.objects.live().filter(user=records["alice"])
     assert "sessionrecord_live_user" in plan(live.values("pk"))
 

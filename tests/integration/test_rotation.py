@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
+from django.utils import timezone
 
 from sessions_core import rotation, store, tasks
 from sessions_core.models import KeyVersion, SessionRecord
@@ -83,6 +84,38 @@ def test_a_purge_task_queues_the_rest_once_past_its_time_budget(
     assert tasks.purge_retired_sessions.run(batch_size=2) == 1
     assert len(queued) == 1, "the last batch was short: nothing more to queue"
     assert not SessionRecord.objects.live().exists()
+
+
+def test_a_purge_task_stops_when_a_duplicate_run_ended_its_batch_first(
+    engine, sign_in_as, monkeypatch
+):
+    # acks_late redelivery, or beat beside the rotation's task: two runs select the
+    # same batch; the one whose UPDATE finds it ended already stops instead of
+    # racing the other run batch after batch.
+    sign_in_as("alice"), sign_in_as("bob"), sign_in_as("admin")
+    queued = []
+    monkeypatch.setattr(
+        tasks.purge_retired_sessions, "apply_async", lambda **kw: queued.append(kw)
+    )
+    rotation.rotate_keys(grace=0)
+    queued.clear()
+    first_two = list(SessionRecord.objects.live().order_by("pk")[:2])
+    raced = []
+
+    def other_run_commits_first(execute, sql, params, many, context):
+        if not raced and sql.startswith('UPDATE "sessions_core_sessionrecord"'):
+            raced.append(sql)
+            SessionRecord.objects.filter(pk__in=[r.pk for r in first_two]).update(
+                ended_at=timezone.now(), end_reason="key_rotated"
+            )
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(other_run_commits_first):
+        assert tasks.purge_retired_sessions.run(batch_size=2) == 0
+    assert raced, "the purge's UPDATE ran"
+    assert queued == [], "the other run carries on: nothing queued"
+    assert SessionRecord.objects.live().count() == 1, "left to the other run"
+    assert tasks.purge_retired_sessions.run(batch_size=2) == 1
 
 
 def test_a_purge_killed_halfway_completes_on_the_next_run(
