@@ -84,7 +84,8 @@ def test_a_check_that_hangs_never_starves_the_others(monkeypatch):
         for _ in range(9):
             ops.readiness.reset()
             assert ops.readiness() == {"database": "ok", "celery": "timeout"}
-        assert time.monotonic() - started < 0.5
+        # 9 x 0.55 s = 4.95 s before; a loaded 2-core CI machine needs headroom.
+        assert time.monotonic() - started < 2.0
     finally:
         release.set()
     time.sleep(0.1)
