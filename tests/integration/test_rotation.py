@@ -68,16 +68,24 @@ def test_purge_empties_the_store_in_batches_and_shows_progress(
     assert tasks.purge_retired_sessions() == 0  # a second run changes nothing
 
 
-def test_a_purge_task_queues_the_rest_once_past_its_time_budget(
-    engine, sign_in_as, monkeypatch
-):
+@pytest.fixture
+def three_retired(engine, sign_in_as, monkeypatch) -> list[dict]:
+    """Three sessions of a retired key version, none purged yet; the list fills
+    with the purge tasks' re-queues instead of sending them to a broker."""
     sign_in_as("alice"), sign_in_as("bob"), sign_in_as("admin")
-    queued = []
+    queued: list[dict] = []
     monkeypatch.setattr(
         tasks.purge_retired_sessions, "apply_async", lambda **kw: queued.append(kw)
     )
     rotation.rotate_keys(grace=0)
     queued.clear()
+    return queued
+
+
+def test_a_purge_task_queues_the_rest_once_past_its_time_budget(
+    three_retired, monkeypatch
+):
+    queued = three_retired
     monkeypatch.setattr(tasks, "PURGE_TASK_SECONDS", 0)
     assert tasks.purge_retired_sessions.run(batch_size=2) == 2
     assert queued == [{"kwargs": {"batch_size": 2}}]
@@ -87,18 +95,12 @@ def test_a_purge_task_queues_the_rest_once_past_its_time_budget(
 
 
 def test_a_purge_task_stops_when_a_duplicate_run_ended_its_batch_first(
-    engine, sign_in_as, monkeypatch
+    three_retired,
 ):
     # acks_late redelivery, or beat beside the rotation's task: two runs select the
     # same batch; the one whose UPDATE finds it ended already stops instead of
     # racing the other run batch after batch.
-    sign_in_as("alice"), sign_in_as("bob"), sign_in_as("admin")
-    queued = []
-    monkeypatch.setattr(
-        tasks.purge_retired_sessions, "apply_async", lambda **kw: queued.append(kw)
-    )
-    rotation.rotate_keys(grace=0)
-    queued.clear()
+    queued = three_retired
     first_two = list(SessionRecord.objects.live().order_by("pk")[:2])
     raced = []
 
