@@ -11,6 +11,7 @@ Django itself does not support that. Properties convert and never validate:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -58,6 +59,17 @@ def raw(name: str) -> Any:
         return read[name]
     except KeyError:
         value = read[name] = getattr(settings, PREFIX + name, DEFAULTS[name])
+        return value
+
+
+def remembered(key: tuple, compute: Callable[[], Any]) -> Any:
+    """Return ``compute()``, worked out from the settings once and kept with them:
+    forgotten, like the settings read, when one of them changes."""
+    read = _read
+    try:
+        return read[key]
+    except KeyError:
+        value = read[key] = compute()
         return value
 
 

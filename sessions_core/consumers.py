@@ -11,7 +11,6 @@ The tab joins its session's group before its first read, so no end slips between
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 from channels.consumer import get_handler_name
@@ -153,9 +152,8 @@ class SessionConsumer(
         if self.stamps is not None:
             # What this tab did is the newest activity it knows of: a change
             # message about older activity must not move its countdown back.
-            self.stamps = dataclasses.replace(
-                self.stamps,
-                last_active=max(self.stamps.last_active, verdict.counts_from),
+            self.stamps = self.stamps._replace(
+                last_active=max(self.stamps.last_active, verdict.counts_from)
             )
         await self.send_state(verdict, force=deliberate)
         self.schedule(verdict)
@@ -184,7 +182,7 @@ class SessionConsumer(
         # Counts as the newest read: one already on its way is older than this.
         self.reads_started += 1
         self.read_applied = self.reads_started
-        self.stamps = dataclasses.replace(self.stamps, last_active=float(moved))
+        self.stamps = self.stamps._replace(last_active=float(moved))
         self.verdict = policy.judge(
             signed_in=self.stamps.signed_in,
             last_active=self.stamps.last_active,

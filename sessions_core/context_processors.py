@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
+from typing import NamedTuple
 
 from django.conf import settings
 from django.shortcuts import resolve_url
 from django.urls import NoReverseMatch
-from django.utils.timezone import localtime
-from django.utils.translation import get_language, ngettext
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import get_current_timezone, localtime
+from django.utils.translation import get_language, gettext, ngettext
 
 from .conf import app_settings
+from .middleware import still_signed_in
 
 
 def session_lifetime(request) -> dict:
@@ -21,18 +25,47 @@ def session_lifetime(request) -> dict:
         "session_logout_url": _resolved(app_settings.LOGOUT_URL),
     }
     verdict = getattr(request, "sessions_core_verdict", None)
-    if verdict is None or not request.user.is_authenticated:
+    if verdict is None or not still_signed_in(request):
         return urls
-    limits = verdict.limits
-    deadline = localtime(datetime.fromtimestamp(verdict.absolute_deadline, tz=UTC))
+    words = limits_in_words(
+        verdict.limits.idle,
+        verdict.absolute_deadline,
+        get_current_timezone(),
+        get_language(),
+    )
     return {
         **urls,
         "session_verdict": verdict,
-        "session_idle_words": duration_words(limits.idle, get_language()),
-        "session_absolute_deadline": deadline,
-        # Formatted here: the template's date filter costs ~15 µs a page more.
-        "session_absolute_deadline_text": deadline.strftime("%H:%M %Z"),
+        "session_idle_words": words.idle,
+        "session_absolute_deadline": words.deadline,
+        "session_absolute_deadline_text": words.deadline_text,
+        "session_limits_sentence": words.sentence,
     }
+
+
+class LimitsInWords(NamedTuple):
+    idle: str  # "10 minutes"
+    deadline: datetime  # the absolute deadline, in the current time zone
+    deadline_text: str  # "13:00 UTC"
+    sentence: SafeString  # the footer's sentence, with a <time> element
+
+
+@lru_cache(maxsize=1024)
+def limits_in_words(
+    idle: int, absolute_deadline: float, zone: tzinfo, language: str | None
+) -> LimitsInWords:
+    """A session's limits in words, in ``zone`` and ``language`` (the active one:
+    its translations are used), made once per session rather than on every page:
+    as a template's blocktranslate, the sentence was two thirds of the work
+    sessions_core added to a page (bench/middleware_instructions.py)."""
+    deadline = localtime(datetime.fromtimestamp(absolute_deadline, tz=UTC), zone)
+    idle_words = duration_words(idle, language)
+    text = deadline.strftime("%H:%M %Z")
+    sentence = gettext(
+        "You'll be signed out after %(idle)s without activity, and at <time "
+        'datetime="%(iso)s" data-local-time="time">%(at)s</time> at the latest.'
+    ) % {"idle": escape(idle_words), "iso": deadline.isoformat(), "at": escape(text)}
+    return LimitsInWords(idle_words, deadline, text, mark_safe(sentence))
 
 
 def _resolved(url) -> str:

@@ -110,8 +110,10 @@ class SessionLifetimeMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         try:
-            if request.user.is_authenticated:
-                return self._judge_signed_in(request, view_func)
+            user = request.user
+            if user.is_authenticated:
+                request.sessions_core_signed_in_as = user
+                return self._judge_signed_in(request, user, view_func)
             end = end_notice.end_named_by_cookie(request)
         except StoreUnavailable:
             return outage_response(request)
@@ -126,18 +128,18 @@ class SessionLifetimeMiddleware:
 
     # --- signed-in requests ---------------------------------------------------------
 
-    def _judge_signed_in(self, request: HttpRequest, view) -> HttpResponse | None:
+    def _judge_signed_in(self, request: HttpRequest, user, view) -> HttpResponse | None:
         now = time.time()
         request.sessions_core_private = True
         stamps = read_stamps(request.session)
         if stamps is None:
             # Signed in before sessions_core was installed, or stamps damaged.
-            services.start_session(request=request, user=request.user)
+            services.start_session(request=request, user=user)
             stamps = read_stamps(request.session)
         current = getattr(request, "sessions_core_current", None)
         if current is not None:
-            current.user_id, current.record_id = request.user.pk, stamps.record_id
-        verdict = selectors.verdict_for(stamps=stamps, user=request.user, now=now)
+            current.user_id, current.record_id = user.pk, stamps.record_id
+        verdict = selectors.verdict_for(stamps=stamps, user=user, now=now)
         if verdict.expired:
             services.end_current(
                 request=request, record_id=stamps.record_id, reason=verdict.reason
@@ -147,7 +149,7 @@ class SessionLifetimeMiddleware:
             request=request, stamps=stamps, limits=verdict.limits, now=now
         ):
             stamps = read_stamps(request.session)
-            verdict = selectors.verdict_for(stamps=stamps, user=request.user, now=now)
+            verdict = selectors.verdict_for(stamps=stamps, user=user, now=now)
         request.sessions_core_verdict = verdict
         return None
 
@@ -166,7 +168,7 @@ class SessionLifetimeMiddleware:
     def _finish(self, request, response: HttpResponse, key_at_start) -> None:
         session = request.session
         try:
-            signed_in = request.user.is_authenticated
+            signed_in = still_signed_in(request)
             record_id = session.get(RECORD_KEY) if signed_in else None
             if record_id is not None:
                 if session.session_key and session.session_key != key_at_start:
@@ -185,6 +187,16 @@ class SessionLifetimeMiddleware:
                 response.delete_cookie(end_cookie)
         elif request.sessions_core_end is not None:
             end_notice.set_end_cookie(response, request.sessions_core_end)
+
+
+def still_signed_in(request: HttpRequest) -> bool:
+    """Whether the request's user is signed in, asked of the lazy ``request.user``
+    once a request: each question to it is two calls and a caught AttributeError.
+    A view that signs in or out sets a new ``request.user``, which is asked."""
+    user = request.user
+    return user is getattr(request, "sessions_core_signed_in_as", None) or (
+        user.is_authenticated
+    )
 
 
 def _private(response: HttpResponse) -> None:

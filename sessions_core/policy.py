@@ -52,16 +52,11 @@ def judge(
         else ("absolute", absolute_left)
     )
 
-    passed = [
-        (deadline, reason)
-        for deadline, reason in (
-            (idle_deadline, EndReason.IDLE),
-            (absolute_deadline, EndReason.ABSOLUTE),
-            (key_retired_at, EndReason.KEY_ROTATED),
-        )
-        if deadline is not None and deadline <= now
-    ]
-    expired = bool(passed)
+    expired = (
+        idle_deadline <= now
+        or absolute_deadline <= now
+        or (key_retired_at is not None and key_retired_at <= now)
+    )
     warn_in = 0.0 if expired else max(expires_in - limits.warning_lead, 0.0)
     return Verdict(
         at=now,
@@ -72,7 +67,11 @@ def judge(
         state=(
             State.EXPIRED if expired else State.WARN if warn_in == 0.0 else State.ACTIVE
         ),
-        reason=min(passed, key=lambda item: item[0])[1] if expired else None,
+        reason=(
+            _first_passed(idle_deadline, absolute_deadline, key_retired_at, now)
+            if expired
+            else None
+        ),
         idle_expires_in=max(idle_left, 0.0) if expired else idle_left,
         absolute_expires_in=max(absolute_left, 0.0) if expired else absolute_left,
         warning_lead=limits.warning_lead,
@@ -80,6 +79,22 @@ def judge(
         expires_in=0.0 if expired else expires_in,
         warn_in=warn_in,
     )
+
+
+def _first_passed(
+    idle_deadline: float, absolute_deadline: float, key_retired_at, now: float
+) -> EndReason:
+    """The reason of the earliest deadline that has passed."""
+    passed = [
+        (deadline, reason)
+        for deadline, reason in (
+            (idle_deadline, EndReason.IDLE),
+            (absolute_deadline, EndReason.ABSOLUTE),
+            (key_retired_at, EndReason.KEY_ROTATED),
+        )
+        if deadline is not None and deadline <= now
+    ]
+    return min(passed, key=lambda item: item[0])[1]
 
 
 def warning_due(*, deadline: float, lead: float, now: float) -> bool:

@@ -10,7 +10,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
 
 from . import keyring, policy
-from .conf import app_settings
+from .conf import app_settings, remembered
 from .models import SessionRecord, digest_key
 from .sessiondata import Stamps, read_stamps
 
@@ -26,17 +26,22 @@ def limits_for(user) -> policy.Limits:
     ``SESSIONS_CORE_LIMITS_HOOK`` may name ``hook(user, limits) -> Limits`` to give
     other roles other limits.
     """
+    staff = bool(getattr(user, "is_staff", False))
+    limits = remembered(("limits", staff), lambda: _settings_limits(staff))
+    if app_settings.LIMITS_HOOK:
+        limits = _hook(app_settings.LIMITS_HOOK)(user, limits)
+    return limits
+
+
+def _settings_limits(staff: bool) -> policy.Limits:
     idle = app_settings.IDLE_TIMEOUT
-    if getattr(user, "is_staff", False):
+    if staff:
         idle = min(idle, app_settings.STAFF_IDLE_TIMEOUT)
-    limits = policy.Limits(
+    return policy.Limits(
         idle=idle,
         absolute=app_settings.ABSOLUTE_TIMEOUT,
         warning_lead=app_settings.WARNING_LEAD,
     )
-    if app_settings.LIMITS_HOOK:
-        limits = _hook(app_settings.LIMITS_HOOK)(user, limits)
-    return limits
 
 
 def verdict_for(*, stamps: Stamps, user, now: float | None = None) -> policy.Verdict:

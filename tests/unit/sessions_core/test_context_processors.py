@@ -23,3 +23,26 @@ from sessions_core.context_processors import duration_words
 )
 def test_duration_in_words(seconds, words):
     assert duration_words(seconds, "en") == words
+
+
+def test_the_limits_sentence_follows_the_active_zone_and_language():
+    """The sentence is made once and kept: what it is kept under must include the
+    time zone and the language, or a page would show another user's."""
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone, translation
+
+    from sessions_core.context_processors import limits_in_words
+
+    deadline = 1795525200.0  # 2026-11-24 13:00 UTC
+    english = limits_in_words(600, deadline, ZoneInfo("UTC"), "en")
+    with translation.override("de"):
+        german = limits_in_words(600, deadline, ZoneInfo("Europe/Berlin"), "de")
+    with timezone.override(ZoneInfo("Europe/Berlin")):
+        berlin = limits_in_words(600, deadline, ZoneInfo("Europe/Berlin"), "en")
+    assert english.deadline_text == "13:00 UTC"
+    assert "signed out after 10 minutes without activity" in english.sentence
+    assert 'datetime="2026-11-24T13:00:00+00:00"' in english.sentence
+    assert german.sentence.startswith("Sie werden nach 10 Minuten ohne Aktivität")
+    assert berlin.deadline_text == "14:00 CET"
+    assert 'datetime="2026-11-24T14:00:00+01:00"' in berlin.sentence
