@@ -3,8 +3,9 @@
 For the benchmarks only (``LiveStack.start("bench.probe:application")``). GET
 /bench-probe/ answers with what this process saw: each warning's lateness (from
 the moment it was due to its frame, ``signals.warning_sent``), each end's delivery
-latency (from the sender to the tab's frame, ``signals.end_delivered``), and the
-pauses of CPython's full garbage collections (``gc.callbacks``). With
+latency (from the sender to the tab's frame, ``signals.end_delivered``), the
+pauses of CPython's full garbage collections (``gc.callbacks``), and when each
+sweep of the open tabs read the store (``socket_sweep._stale``, wrapped here). With
 ``?profile=start`` and ``?profile=stop`` it profiles the server in between;
 ``?memory=mark`` and ``?memory=diff`` show what was allocated in between.
 """
@@ -18,9 +19,9 @@ import os
 import time
 
 from bankdemo.asgi import application as bankdemo
-from sessions_core import signals
+from sessions_core import signals, socket_sweep
 
-seen: dict[str, list] = {"warnings": [], "ends": [], "full_gc": []}
+seen: dict[str, list] = {"warnings": [], "ends": [], "full_gc": [], "sweeps": []}
 _gc_started = [0.0]
 
 
@@ -41,6 +42,19 @@ def _gc(phase, info):
         seen["full_gc"].append((time.time(), time.perf_counter() - _gc_started[0]))
 
 
+_stale = socket_sweep._stale
+
+
+def _timed_stale(tabs):
+    """The sweep's batched read, timed: (start, end, tabs) of each."""
+    started = time.time()
+    try:
+        return _stale(tabs)
+    finally:
+        seen["sweeps"].append((started, time.time(), len(tabs)))
+
+
+socket_sweep._stale = _timed_stale
 signals.warning_sent.connect(_warned, weak=False)
 signals.end_delivered.connect(_delivered, weak=False)
 gc.callbacks.append(_gc)

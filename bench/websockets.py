@@ -147,7 +147,7 @@ async def run(count: int) -> None:
         # Extend in tab A; time until tab B of the same session hears the new state.
         # Extends are spaced beyond the consumer's state tolerance (0.5 s): a tab is
         # not sent a state whose deadlines moved by less.
-        latencies = []
+        latencies, sent_at = [], []
         a, b = pair
         for _ in range(EXTENDS):
             await asyncio.sleep(0.6)
@@ -157,10 +157,12 @@ async def run(count: int) -> None:
                 await asyncio.sleep(0.0005)
             heard = b.first("state", after=sent)
             latencies.append(((heard or sent + 5) - sent) * 1000)
+            sent_at.append(sent)
         print(
             f"[{count}] extend -> other tab: p50 {percentile(latencies, 50):.1f} ms, "
             f"p99 {percentile(latencies, 99):.1f} ms ({EXTENDS} extends)"
         )
+        print_sweep_overlap(count, (await stack.probe())["sweeps"], sent_at, latencies)
 
         # Background frames: what idle tabs receive with nothing happening.
         quiet_from = time.time()
@@ -210,6 +212,23 @@ async def run(count: int) -> None:
             await tab.socket.close()
     finally:
         stack.stop()
+
+
+def print_sweep_overlap(count, sweeps, sent_at, latencies) -> None:
+    """The server's sweeps (one batched store read of every tab), and whether the
+    slowest extends ran while one did."""
+    if not sweeps:
+        return
+    spans = [(end - start) * 1000 for start, end, _ in sweeps]
+    print(
+        f"[{count}] sweeps: {len(sweeps)}, each {min(spans):.0f}-{max(spans):.0f} ms "
+        f"for {max(n for *_, n in sweeps)} tabs"
+    )
+    slowest = sorted(zip(latencies, sent_at, strict=True), reverse=True)[:5]
+    for latency, sent in slowest:
+        during = any(s - 0.1 <= sent <= e for s, e, _ in sweeps)
+        where = "during" if during else "outside"
+        print(f"    extend {latency:.1f} ms, {where} a sweep")
 
 
 def main() -> None:

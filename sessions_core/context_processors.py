@@ -7,12 +7,15 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.shortcuts import resolve_url
 from django.urls import NoReverseMatch
+from django.utils import translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import get_current_timezone, localtime
-from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import get_language, gettext, gettext_noop, ngettext
 
 from .conf import app_settings
 from .middleware import still_signed_in
@@ -50,22 +53,50 @@ class LimitsInWords(NamedTuple):
     sentence: SafeString  # the footer's sentence, with a <time> element
 
 
+SENTENCE = gettext_noop(
+    "You'll be signed out after %(idle)s without activity, and at <time "
+    'datetime="%(iso)s" data-local-time="time">%(at)s</time> at the latest.'
+)
+
+
 @lru_cache(maxsize=1024)
 def limits_in_words(
     idle: int, absolute_deadline: float, zone: tzinfo, language: str | None
 ) -> LimitsInWords:
-    """A session's limits in words, in ``zone`` and ``language`` (the active one:
-    its translations are used), made once per session rather than on every page:
-    as a template's blocktranslate, the sentence was two thirds of the work
-    sessions_core added to a page (bench/middleware_instructions.py)."""
+    """A session's limits in words, in ``zone`` and ``language``, made once per
+    session rather than on every page: as a template's blocktranslate, the
+    sentence was two thirds of the work sessions_core added to a page
+    (bench/middleware_instructions.py)."""
     deadline = localtime(datetime.fromtimestamp(absolute_deadline, tz=UTC), zone)
-    idle_words = duration_words(idle, language)
     text = deadline.strftime("%H:%M %Z")
-    sentence = gettext(
-        "You'll be signed out after %(idle)s without activity, and at <time "
-        'datetime="%(iso)s" data-local-time="time">%(at)s</time> at the latest.'
-    ) % {"idle": escape(idle_words), "iso": deadline.isoformat(), "at": escape(text)}
+    with translation.override(language):
+        idle_words = duration_words(idle, language)
+        values = {
+            "idle": escape(idle_words),
+            "iso": deadline.isoformat(),
+            "at": escape(text),
+        }
+        try:
+            sentence = gettext(SENTENCE) % values
+        except (KeyError, TypeError, ValueError):
+            # A translation whose placeholders do not match: English, as
+            # blocktranslate falls back, rather than a failing page.
+            sentence = SENTENCE % values
     return LimitsInWords(idle_words, deadline, text, mark_safe(sentence))
+
+
+@receiver(setting_changed)
+def _forget_words(*, setting: str, **kwargs) -> None:
+    """Words made under other languages, catalogs or zones are made again."""
+    if setting in {
+        "LANGUAGES",
+        "LANGUAGE_CODE",
+        "LOCALE_PATHS",
+        "USE_I18N",
+        "TIME_ZONE",
+    }:
+        limits_in_words.cache_clear()
+        duration_words.cache_clear()
 
 
 def _resolved(url) -> str:

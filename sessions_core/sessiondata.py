@@ -33,11 +33,10 @@ def read_stamps(data: Mapping) -> Stamps | None:
     """Return the stamps in a session's data, or None if it has none or bad ones."""
     try:
         signed_in = float(data[SIGNED_IN_KEY])
-        last_active = data.get(LAST_ACTIVE_KEY)
         return Stamps(
             record_id=int(data[RECORD_KEY]),
             signed_in=signed_in,
-            last_active=signed_in if last_active is None else float(last_active),
+            last_active=float(data.get(LAST_ACTIVE_KEY, signed_in)),
             key_version=int(data.get(KEY_VERSION_KEY, 1)),
         )
     except (KeyError, TypeError, ValueError):

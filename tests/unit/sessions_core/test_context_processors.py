@@ -46,3 +46,19 @@ def test_the_limits_sentence_follows_the_active_zone_and_language():
     assert german.sentence.startswith("Sie werden nach 10 Minuten ohne Aktivität")
     assert berlin.deadline_text == "14:00 CET"
     assert 'datetime="2026-11-24T14:00:00+01:00"' in berlin.sentence
+    assert "signed out after 10 minutes without activity" in berlin.sentence
+
+
+def test_a_translation_with_wrong_placeholders_falls_back_to_english(monkeypatch):
+    """As blocktranslate does: a broken catalog must not fail every page."""
+    from zoneinfo import ZoneInfo
+
+    from sessions_core import context_processors
+
+    context_processors.limits_in_words.cache_clear()
+    monkeypatch.setattr(
+        context_processors, "gettext", lambda message: "Nach %(zeit)s abgemeldet."
+    )
+    words = context_processors.limits_in_words(600, 1795525200.0, ZoneInfo("UTC"), "de")
+    context_processors.limits_in_words.cache_clear()
+    assert "signed out after" in words.sentence
