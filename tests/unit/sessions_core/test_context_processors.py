@@ -62,3 +62,23 @@ def test_a_translation_with_wrong_placeholders_falls_back_to_english(monkeypatch
     words = context_processors.limits_in_words(600, 1795525200.0, ZoneInfo("UTC"), "de")
     context_processors.limits_in_words.cache_clear()
     assert "signed out after" in words.sentence
+
+
+def test_a_sessions_absolute_deadline_is_one_moment_whenever_it_is_judged():
+    """The sentence is kept under the verdict's absolute deadline: judged at any
+    moment, a session must give exactly the same float, or every page would make
+    the sentence again (and push the others out of the cache)."""
+    from sessions_core import policy
+
+    limits = policy.Limits(idle=600, absolute=14400, warning_lead=120)
+    signed_in = 1795525200.123456
+    deadlines = {
+        policy.judge(
+            signed_in=signed_in,
+            last_active=signed_in + step * 7.3,
+            now=signed_in + step * 7.3 + 0.001 * step,
+            limits=limits,
+        ).absolute_deadline
+        for step in range(1, 1900)
+    }
+    assert deadlines == {signed_in + 14400}
