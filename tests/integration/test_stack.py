@@ -380,16 +380,26 @@ def test_a_rolling_restart_signs_nobody_out_and_loses_no_warning(stack):
     alice = Browser(stack.base).sign_in("alice", "demo-alice-2026")
     warned_by = time.monotonic() + 5  # SESSION_IDLE_TIMEOUT - SESSION_WARNING_LEAD
 
-    async def until_warned(tab: Tab) -> int:
-        """Keep the tab open, reconnecting as the page does, until it is warned."""
-        reconnects = 0
-        while not any(frame["type"] == "warning" for frame in tab.frames):
+    def restarted() -> bool:
+        return ": rolling restart done" in stack.output()
+
+    async def through_the_restart(tab: Tab) -> int:
+        """Keep the tab open, reconnecting as the page does, until the restart is
+        done and the tab's current connection has been warned. The warning may come
+        before the restart reaches the tab's process (a slow machine): then the
+        reconnected tab must be warned again."""
+        reconnects, since = 0, 0  # frames[since:] came on the current connection
+        while not (
+            restarted() and any(f["type"] == "warning" for f in tab.frames[since:])
+        ):
+            assert time.monotonic() < warned_by + 30, (tab.frames, stack.output())
             try:
-                await tab.receive(
-                    "warning", timeout=max(warned_by + 20 - time.monotonic(), 0.1)
-                )
+                await tab.receive("warning", timeout=0.5)
+            except TimeoutError:
+                continue
             except websockets.ConnectionClosed:
                 reconnects += 1
+                since = len(tab.frames)
                 await tab.back_within(5)
         return reconnects
 
@@ -398,17 +408,13 @@ def test_a_rolling_restart_signs_nobody_out_and_loses_no_warning(stack):
         for tab in tabs:
             await tab.connect()
         stack.process.send_signal(signal.SIGUSR1)
-        reconnects = await asyncio.gather(*(until_warned(tab) for tab in tabs))
+        reconnects = await asyncio.gather(*(through_the_restart(tab) for tab in tabs))
         assert not [f for tab in tabs for f in tab.frames if f["type"] == "expired"]
         for tab in tabs:
             await tab.socket.close()
         return reconnects
 
-    reconnects = asyncio.run(scenario())
-    deadline = time.monotonic() + 45
-    while ": rolling restart done" not in stack.output():
-        assert time.monotonic() < deadline, stack.output()
-        time.sleep(0.2)
+    reconnects = asyncio.run(scenario())  # returns once the restart is done
     print(f"\nreconnects per tab during the rolling restart: {reconnects}")
     assert sum(reconnects) >= 4, "every tab's process restarted: each reconnected"
     assert alice.signed_in()
