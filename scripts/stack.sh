@@ -269,6 +269,7 @@ rolling_restart() {
       say "$slot did not answer /healthz in 30 s: see $LOGS/$slot.log"
     reload_nginx
   done
+  say "rolling restart: servers back"
   for slot in "${worker_slots[@]}" beat; do
     old=${pid_of[$slot]}
     stop_slots 20 "$slot"

@@ -6,7 +6,8 @@
 Configured by the environment as a server would be (DATABASE_URL, REDIS_URL).
 ``setup`` migrates, writes COUNT signed-in sessions (store and records) and
 rotates the keys. ``purge`` prints "ready", waits for a line on stdin, then runs
-the rotation purge's batches until none is left and prints what it ended as JSON.
+the purge task's body with batches of LIMIT and prints each batch's (ended,
+selected) as JSON.
 """
 
 from __future__ import annotations
@@ -56,17 +57,19 @@ def setup(count: int) -> None:
 
 
 def purge(limit: int) -> None:
-    from sessions_core import rotation, tasks
+    from sessions_core import signals, tasks
 
-    versions = tasks._retired_versions()
+    batches: list[list[int]] = []
+
+    def record(sender, task, ended, selected, **kwargs):
+        batches.append([ended, selected])
+
+    signals.batch_done.connect(record, weak=False)
+    # One chain to the end here: no worker would take a re-queued task.
+    tasks.PURGE_TASK_SECONDS = 120
     print("ready", flush=True)
     sys.stdin.readline()
-    batches = []
-    while True:
-        ended, selected = rotation.purge_retired(versions=versions, limit=limit)
-        if not selected:
-            break
-        batches.append(ended)
+    tasks.purge_retired_sessions(batch_size=limit)  # the task's body, in this process
     print(json.dumps({"batches": batches}), flush=True)
 
 

@@ -380,14 +380,14 @@ def test_a_rolling_restart_signs_nobody_out_and_loses_no_warning(stack):
     alice = Browser(stack.base).sign_in("alice", "demo-alice-2026")
     warned_by = time.monotonic() + 5  # SESSION_IDLE_TIMEOUT - SESSION_WARNING_LEAD
 
-    def restarted() -> bool:
-        return ": rolling restart done" in stack.output()
+    def restarted() -> bool:  # the workers and beat restart after the servers
+        return ": rolling restart: servers back" in stack.output()
 
     async def through_the_restart(tab: Tab) -> int:
-        """Keep the tab open, reconnecting as the page does, until the restart is
-        done and the tab's current connection has been warned. The warning may come
-        before the restart reaches the tab's process (a slow machine): then the
-        reconnected tab must be warned again."""
+        """Keep the tab open, reconnecting as the page does, until every server
+        process has restarted and the tab's current connection has been warned. The
+        warning may come before the restart reaches the tab's process (a slow
+        machine): then the reconnected tab must be warned again."""
         reconnects, since = 0, 0  # frames[since:] came on the current connection
         while not (
             restarted() and any(f["type"] == "warning" for f in tab.frames[since:])
@@ -414,7 +414,11 @@ def test_a_rolling_restart_signs_nobody_out_and_loses_no_warning(stack):
             await tab.socket.close()
         return reconnects
 
-    reconnects = asyncio.run(scenario())  # returns once the restart is done
+    reconnects = asyncio.run(scenario())
+    deadline = time.monotonic() + 45
+    while ": rolling restart done" not in stack.output():
+        assert time.monotonic() < deadline, stack.output()
+        time.sleep(0.2)
     print(f"\nreconnects per tab during the rolling restart: {reconnects}")
     assert sum(reconnects) >= 4, "every tab's process restarted: each reconnected"
     assert alice.signed_in()
