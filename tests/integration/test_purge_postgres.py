@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.redis, pytest.mark.timeout(120)]
 
 ROOT = Path(__file__).resolve().parents[2]
 SESSIONS = 3000
-LIMIT = 100  # 30 batches: the two purges meet on many of them
+LIMIT = 100  # 30 batches; the two purges meet on the first for certain (_race)
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 
 
