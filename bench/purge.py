@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import statistics
 import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from live import VENV_BIN, LiveStack
 
@@ -37,46 +36,20 @@ RAW_REDIS_URL = os.environ.get("BENCH_RAW_REDIS_URL", "redis://127.0.0.1:6379/14
 
 def create_sessions(count: int) -> None:
     """Write ``count`` signed-in sessions of key version 1, as sign-ins would."""
-    from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.auth import get_user_model
 
-    from sessions_core.backends import redis as engine
-    from sessions_core.models import SessionRecord, digest_key
-    from sessions_core.sessiondata import write_stamps
+    from sessions_core.models import SessionRecord
+    from tests.bulk_sessions import write_signed_in
 
-    client = engine.client()
-    ttl = int(timedelta(hours=4).total_seconds())
     user = get_user_model().objects.get(username="alice")
-    now = datetime.now(tz=UTC)
     next_id = (
         SessionRecord.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     ) + 1
+    ttl = int(timedelta(hours=4).total_seconds())
     for start in range(0, count, CHUNK):
-        keys = [secrets.token_hex(16) for _ in range(min(CHUNK, count - start))]
-        records = []
-        pipe = client.redis.pipeline(transaction=False)
-        for offset, key in enumerate(keys):
-            record_id = next_id + start + offset
-            data = {
-                SESSION_KEY: str(user.pk),
-                HASH_SESSION_KEY: user.get_session_auth_hash(),
-            }
-            write_stamps(
-                data, record_id=record_id, signed_in=now.timestamp(), key_version=1
-            )
-            digest = digest_key(key)
-            pipe.set(client.key(digest), engine.SessionStore._encode(data), ex=ttl)
-            records.append(
-                SessionRecord(
-                    pk=record_id,
-                    user=user,
-                    key_digest=digest,
-                    signed_in_at=now,
-                    last_active_at=now,
-                    key_version=1,
-                )
-            )
-        pipe.execute()
-        SessionRecord.objects.bulk_create(records)
+        write_signed_in(
+            user, min(CHUNK, count - start), first_id=next_id + start, ttl=ttl
+        )
 
 
 def raw_delete(url: str, count: int) -> float:

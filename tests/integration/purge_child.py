@@ -14,44 +14,18 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sys
-from datetime import UTC, datetime, timedelta
 
 
 def setup(count: int) -> None:
-    from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
     from sessions_core import rotation
-    from sessions_core.backends import redis as engine
-    from sessions_core.models import SessionRecord, digest_key
-    from sessions_core.sessiondata import write_stamps
+    from tests.bulk_sessions import write_signed_in
 
     call_command("migrate", verbosity=0)
-    user = get_user_model().objects.create_user("racer", password=None)
-    client, now = engine.client(), datetime.now(tz=UTC)
-    ttl = int(timedelta(hours=1).total_seconds())
-    pipe, records = client.redis.pipeline(transaction=False), []
-    for record_id in range(1, count + 1):
-        data = {SESSION_KEY: str(user.pk), HASH_SESSION_KEY: ""}
-        write_stamps(
-            data, record_id=record_id, signed_in=now.timestamp(), key_version=1
-        )
-        digest = digest_key(secrets.token_hex(16))
-        pipe.set(client.key(digest), engine.SessionStore._encode(data), ex=ttl)
-        records.append(
-            SessionRecord(
-                pk=record_id,
-                user=user,
-                key_digest=digest,
-                signed_in_at=now,
-                last_active_at=now,
-                key_version=1,
-            )
-        )
-    pipe.execute()
-    SessionRecord.objects.bulk_create(records)
+    write_signed_in(get_user_model().objects.create_user("racer"), count)
     # The queued purge task waits in the broker: no worker runs here.
     rotation.rotate_keys(grace=0)
 

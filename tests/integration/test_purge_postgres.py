@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import outage_redis
 from tests.conftest import require
+from tests.integration.test_outage import private_redis  # noqa: F401
 
 pytestmark = [pytest.mark.redis, pytest.mark.timeout(120)]
 
@@ -51,16 +51,6 @@ def database():
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def redis_server(tmp_path):
-    if not outage_redis.available():
-        require("redis-server", "not on PATH (apt-get install redis-server)")
-    server = outage_redis.PrivateRedis(tmp_path / "redis")
-    server.start()
-    yield server
-    server.stop()
-
-
 def child(env: dict, *args: str, **kwargs) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.integration.purge_child", *args],
@@ -73,13 +63,13 @@ def child(env: dict, *args: str, **kwargs) -> subprocess.Popen:
     )
 
 
-def test_two_purges_at_once_end_each_session_once(database, redis_server):
+def test_two_purges_at_once_end_each_session_once(database, private_redis):  # noqa: F811
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bankdemo.settings",
         "DATABASE_URL": f"{POSTGRES}/{database}",
         "DB_POOL": "0",
-        "REDIS_URL": redis_server.url(),
+        "REDIS_URL": private_redis.url(),
     }
     setup = child(env, "setup", str(SESSIONS))
     try:
@@ -133,7 +123,7 @@ def test_two_purges_at_once_end_each_session_once(database, redis_server):
     assert sum(int(re.search(r"\d+", d).group()) for d in details) == SESSIONS
     # The store's keys end with the session's digest: none of them is left.
     left = {
-        key.rsplit(b":", 1)[-1].decode() for key in redis_server.client().scan_iter()
+        key.rsplit(b":", 1)[-1].decode() for key in private_redis.client().scan_iter()
     }
     assert len(digests) == SESSIONS and not digests & left
 
