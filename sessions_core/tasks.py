@@ -46,12 +46,30 @@ PURGE_TASK_SECONDS = 1.0
 
 
 @shared_task(name="sessions_core.purge_retired_sessions", bind=True, **RETRY)
-def purge_retired_sessions(self, batch_size: int | None = None) -> int:
-    """Delete sessions of retired key versions, batch after batch for up to
-    PURGE_TASK_SECONDS; re-queue if more are left. Returns how many it ended."""
+def purge_retired_sessions(
+    self, batch_size: int | None = None, after_id: int | None = 0
+) -> int:
+    """Purge the sessions of retired key versions in two passes of batches, for up
+    to PURGE_TASK_SECONDS, then queue the rest: first their keys out of the store
+    (``after_id``: the last record done; None once that pass is over), then their
+    records ended (each batch deletes its keys again, in case a pass was cut
+    short). Returns how many records it ended."""
     batch_size = batch_size or app_settings.PURGE_BATCH
     versions = _retired_versions()
     started, total = time.monotonic(), 0
+
+    def out_of_time(after: int | None) -> bool:
+        if time.monotonic() - started < PURGE_TASK_SECONDS:
+            return False
+        self.apply_async(kwargs={"batch_size": batch_size, "after_id": after})
+        return True
+
+    while after_id is not None:
+        after_id = rotation.delete_retired_keys(
+            versions=versions, after_id=after_id, limit=batch_size
+        )
+        if after_id is not None and out_of_time(after_id):
+            return total
     while True:
         ended, selected = rotation.purge_retired(versions=versions, limit=batch_size)
         total += ended
@@ -65,8 +83,7 @@ def purge_retired_sessions(self, batch_size: int | None = None) -> int:
             # Another run (a redelivered or duplicate task) ended this batch first:
             # that run carries on, and two chains in lockstep would double the work.
             return total
-        if time.monotonic() - started >= PURGE_TASK_SECONDS:
-            self.apply_async(kwargs={"batch_size": batch_size})
+        if out_of_time(None):
             return total
 
 

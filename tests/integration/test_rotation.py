@@ -87,11 +87,43 @@ def test_a_purge_task_queues_the_rest_once_past_its_time_budget(
 ):
     queued = three_retired
     monkeypatch.setattr(tasks, "PURGE_TASK_SECONDS", 0)
-    assert tasks.purge_retired_sessions.run(batch_size=2) == 2
-    assert queued == [{"kwargs": {"batch_size": 2}}]
-    assert tasks.purge_retired_sessions.run(batch_size=2) == 1
-    assert len(queued) == 1, "the last batch was short: nothing more to queue"
+    # The first pass (keys out of the store) stops after one batch of it...
+    assert tasks.purge_retired_sessions.run(batch_size=2) == 0
+    first_two = list(SessionRecord.objects.live().order_by("pk")[:2])
+    assert queued == [{"kwargs": {"batch_size": 2, "after_id": first_two[-1].pk}}]
+    # ...the next task finishes it and ends a batch of records...
+    assert tasks.purge_retired_sessions.run(**queued[-1]["kwargs"]) == 2
+    assert queued[-1] == {"kwargs": {"batch_size": 2, "after_id": None}}
+    # ...and the last one ends the rest, skipping the first pass.
+    assert tasks.purge_retired_sessions.run(**queued[-1]["kwargs"]) == 1
+    assert len(queued) == 2, "the last batch was short: nothing more to queue"
     assert not SessionRecord.objects.live().exists()
+
+
+def test_the_purge_empties_the_store_before_it_ends_any_record(
+    engine, sign_in_as, monkeypatch
+):
+    # The keys are what a thief could still present: they go first, and a browser
+    # that comes back between the passes is told the true reason all the same.
+    clients = [sign_in_as(name) for name in ("alice", "bob", "admin")]
+    keys = [client.cookies[settings.SESSION_COOKIE_NAME].value for client in clients]
+    monkeypatch.setattr(tasks.purge_retired_sessions, "apply_async", lambda **kw: None)
+    rotation.rotate_keys(grace=0)
+    records_pass = []
+    monkeypatch.setattr(
+        rotation, "purge_retired", lambda **kw: records_pass.append(kw) or (0, 0)
+    )
+    assert tasks.purge_retired_sessions.run(batch_size=2) == 0
+    assert records_pass, "the records' pass ran after the store's"
+    assert [store.read(store.digest_key(key)).data for key in keys] == [None] * 3
+    assert SessionRecord.objects.live().count() == 3, "records not ended yet"
+    assert_ended(clients[0], "key_rotated")
+    monkeypatch.undo()
+    assert tasks.purge_retired_sessions.run(batch_size=2) == 2
+    assert not SessionRecord.objects.live().exists()
+    assert set(SessionRecord.objects.values_list("end_reason", flat=True)) == {
+        "key_rotated"
+    }
 
 
 def test_a_purge_task_stops_when_a_duplicate_run_ended_its_batch_first(
@@ -323,9 +355,9 @@ def test_purge_sends_one_bulk_signal_per_batch_naming_its_records(
     monkeypatch.setattr(tasks, "PURGE_TASK_SECONDS", 0)  # one batch per task
     sessions_ended.connect(bulk)
     session_ended.connect(single)
-    try:
-        assert tasks.purge_retired_sessions.run(batch_size=2) == 2
-        assert tasks.purge_retired_sessions.run(batch_size=2) == 1
+    try:  # the records' pass alone (after_id None), as its re-queues run it
+        assert tasks.purge_retired_sessions.run(batch_size=2, after_id=None) == 2
+        assert tasks.purge_retired_sessions.run(batch_size=2, after_id=None) == 1
     finally:
         sessions_ended.disconnect(bulk)
         session_ended.disconnect(single)
