@@ -20,7 +20,7 @@ from django.contrib.sessions.middleware import (
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.utils.cache import patch_cache_control
-from django.utils.functional import LazyObject
+from django.utils.functional import LazyObject, empty
 
 from . import decorators, end_notice, selectors, services
 from .conf import app_settings
@@ -111,10 +111,10 @@ class SessionLifetimeMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         try:
-            user = request.user
+            user = _unwrapped(request.user)
             if user.is_authenticated:
-                request.sessions_core_signed_in_as = user
-                return self._judge_signed_in(request, _unwrapped(user), view_func)
+                request.sessions_core_signed_in_as = request.user
+                return self._judge_signed_in(request, user, view_func)
             end = end_notice.end_named_by_cookie(request)
         except StoreUnavailable:
             return outage_response(request)
@@ -201,10 +201,14 @@ def still_signed_in(request: HttpRequest) -> bool:
 
 
 def _unwrapped(user):
-    """The user behind Django's lazy ``request.user``, once it was read: each
-    attribute read through the wrapper is two Python calls and a caught
+    """The user behind Django's lazy ``request.user`` (loaded now if it was not):
+    each attribute read through the wrapper is two Python calls and a caught
     AttributeError (1.3 µs, against 43 ns on the user itself)."""
-    return user._wrapped if isinstance(user, LazyObject) else user
+    if not isinstance(user, LazyObject):
+        return user
+    if user._wrapped is empty:
+        user._setup()  # what the wrapper does on its first attribute read
+    return user._wrapped
 
 
 def _private(response: HttpResponse) -> None:

@@ -247,3 +247,36 @@ def test_the_record_keeps_the_latest_activity(engine, clock, sign_in_as, alice):
     store_activity(record_id=record.pk, now=latest.timestamp() + 30)
     record.refresh_from_db()
     assert record.last_active_at.timestamp() == latest.timestamp() + 30
+
+
+def test_a_host_that_sets_the_user_itself_is_judged_the_same(
+    engine, clock, sign_in_as, alice
+):
+    """The middleware reads the user behind Django's lazy ``request.user``; a host
+    whose own middleware puts the user object itself there is judged alike."""
+    client = sign_in_as("alice")
+
+    def view(request):
+        return HttpResponse("ok")
+
+    def plain_user_then_view(request):
+        request.user = type(alice).objects.get(pk=alice.pk)  # no lazy wrapper
+        return lifetime.process_view(request, view, (), {}) or view(request)
+
+    lifetime = SessionLifetimeMiddleware(plain_user_then_view)
+    handler = SessionMiddleware(lifetime)
+
+    def get():
+        request = RequestFactory().get("/")
+        request.COOKIES.update({k: v.value for k, v in client.cookies.items()})
+        return request, handler(request)
+
+    request, response = get()
+    assert response.status_code == 200
+    assert request.sessions_core_verdict.limits.idle == IDLE
+    assert "no-store" in response["Cache-Control"]
+    clock.advance(IDLE)
+    request, response = get()
+    assert response.status_code == 302
+    assert request.sessions_core_end.reason == "idle"
+    assert SessionRecord.objects.get(user=alice).end_reason == "idle"
