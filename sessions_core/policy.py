@@ -26,6 +26,9 @@ WARNING_SLACK = 0.05
 SWEEP_SETTLE = 60.0
 # A confirmation stamped up to this far ahead of "now" (another process's clock) counts.
 STEP_UP_CLOCK_SKEW = 5.0
+# A session gone from its store up to this long before its key version retires
+# was taken by the rotation's purge, run on a clock up to this far ahead of ours.
+PURGE_CLOCK_SKEW = 5.0
 
 
 def judge(
@@ -177,13 +180,22 @@ def classify_lost_session(
     last_active: float,
     now: float,
     limits: Limits,
+    key_retired_at: float | None = None,
     unreadable: bool = False,
 ) -> EndReason:
     """Name why a live record's session vanished from its store or cannot be used:
-    its own limit if one passed; else a key rotation if it no longer verifies (its
-    secret key is gone), or the store's loss (an outage that lost data)."""
+    the first of its own limits and its key version's retirement (counted from
+    PURGE_CLOCK_SKEW before it) that passed; else a key rotation if it no longer
+    verifies (its secret key is gone), or the store's loss (an outage that lost
+    data)."""
     verdict = judge(
-        signed_in=signed_in, last_active=last_active, now=now, limits=limits
+        signed_in=signed_in,
+        last_active=last_active,
+        now=now,
+        limits=limits,
+        key_retired_at=(
+            None if key_retired_at is None else key_retired_at - PURGE_CLOCK_SKEW
+        ),
     )
     if verdict.expired:
         return verdict.reason

@@ -124,7 +124,7 @@ def _after_rotation(*, current: int, retire: float, grace: float) -> None:
 
 def delete_retired_keys(
     *, versions: list[int], after_id: int, limit: int
-) -> int | None:
+) -> tuple[int, int | None]:
     """Delete from the store the sessions of the first ``limit`` live records of
     retired key ``versions`` after id ``after_id``; their records stay live.
 
@@ -132,8 +132,8 @@ def delete_retired_keys(
     record is ended, since the keys are what a thief could still present (they are
     refused by their key version meanwhile, and so is a session whose key is gone
     and whose record is live: its reason is found from the record). Reads one page
-    of ids and digests, locks nothing. Returns the last id done, or None when this
-    page was the last.
+    of ids and digests, locks nothing. Returns how many it deleted, and the last
+    id done or None when this page was the last.
     """
     keyed = list(
         SessionRecord.objects.live()
@@ -142,7 +142,7 @@ def delete_retired_keys(
         .values_list("pk", "key_digest")[:limit]
     )
     store.delete_many([digest for _, digest in keyed])
-    return keyed[-1][0] if len(keyed) == limit else None
+    return len(keyed), (keyed[-1][0] if len(keyed) == limit else None)
 
 
 def purge_retired(*, versions: list[int], limit: int) -> tuple[int, int]:

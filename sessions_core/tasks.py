@@ -65,8 +65,11 @@ def purge_retired_sessions(
         return True
 
     while after_id is not None:
-        after_id = rotation.delete_retired_keys(
+        deleted, after_id = rotation.delete_retired_keys(
             versions=versions, after_id=after_id, limit=batch_size
+        )
+        signals.batch_done.send(
+            sender=signals.SENDER, task="purge_keys", ended=0, selected=deleted
         )
         if after_id is not None and out_of_time(after_id):
             return total

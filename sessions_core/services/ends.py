@@ -10,7 +10,7 @@ from django.contrib import auth
 from django.db import transaction
 from django.http import HttpRequest
 
-from sessions_core import notify, policy, selectors, store
+from sessions_core import keyring, notify, policy, selectors, store
 from sessions_core.conf import app_settings
 from sessions_core.models import SessionEvent, SessionRecord
 from sessions_core.reasons import EndReason
@@ -102,16 +102,21 @@ def end_lost_session(
     *, record: SessionRecord, unreadable: bool = False
 ) -> SessionRecord:
     """End a live record whose session vanished from the store or cannot be used."""
-    verdict = selectors.record_verdict(record)
+    key_retired_at = keyring.retired_at(record.key_version)
+    if key_retired_at is None:
+        # This process's copy of the key versions may be older than the rotation
+        # whose purge took the session (up to KEY_VERSION_TTL): ask the database
+        # before calling it lost. One query, on a path that rarely runs.
+        keyring.invalidate()
+        key_retired_at = keyring.retired_at(record.key_version)
     reason = policy.classify_lost_session(
         signed_in=record.signed_in_at.timestamp(),
         last_active=record.last_active_at.timestamp(),
         now=time.time(),
         limits=selectors.limits_for(record.user),
+        key_retired_at=key_retired_at,
         unreadable=unreadable,
     )
-    if verdict.expired and verdict.reason is EndReason.KEY_ROTATED:
-        reason = EndReason.KEY_ROTATED
     end_sessions(records=[record], reason=reason)
     record.refresh_from_db()
     return record

@@ -36,7 +36,8 @@ def purge(limit: int) -> None:
     batches: list[list[int]] = []
 
     def record(sender, task, ended, selected, **kwargs):
-        batches.append([ended, selected])
+        if task == "purge":  # the records' batches, not the keys' first pass
+            batches.append([ended, selected])
 
     signals.batch_done.connect(record, weak=False)
     # One chain to the end here: no worker would take a re-queued task.

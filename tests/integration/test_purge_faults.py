@@ -96,3 +96,23 @@ def test_an_update_that_fails_still_reads_the_stores_answer(rotated, monkeypatch
     assert purge() == 2
     assert not SessionRecord.objects.live().exists()
     assert engine.client().redis.ping()
+
+
+def test_a_store_down_in_the_first_pass_fails_the_task_and_loses_nothing(
+    rotated,
+    private_sessions,  # noqa: F811
+):
+    # The task's autoretry (StoreUnavailable) runs it again; until then the
+    # records are live and the keys where they were.
+    private_sessions.pause()
+    try:
+        with pytest.raises(store.StoreUnavailable):
+            tasks.purge_retired_sessions.run()
+    finally:
+        private_sessions.resume()
+    assert SessionRecord.objects.live().count() == 2
+    assert in_use() == 0
+    assert answers_its_own_commands()
+    assert tasks.purge_retired_sessions.run() == 2
+    assert not SessionRecord.objects.live().exists()
+    assert all(store.load(key) == {} for key in rotated)

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from sessions_core import rotation, store, tasks
@@ -113,8 +113,21 @@ def test_the_purge_empties_the_store_before_it_ends_any_record(
     monkeypatch.setattr(
         rotation, "purge_retired", lambda **kw: records_pass.append(kw) or (0, 0)
     )
-    assert tasks.purge_retired_sessions.run(batch_size=2) == 0
+    from sessions_core import signals
+
+    batches = []
+
+    def batch_done(sender, task, ended, selected, **kwargs):
+        batches.append((task, ended, selected))
+
+    signals.batch_done.connect(batch_done)
+    try:
+        assert tasks.purge_retired_sessions.run(batch_size=2) == 0
+    finally:
+        signals.batch_done.disconnect(batch_done)
     assert records_pass, "the records' pass ran after the store's"
+    # Told as batches for metrics: keys deleted count as selected, none ended.
+    assert batches[:2] == [("purge_keys", 0, 2), ("purge_keys", 0, 1)]
     assert [store.read(store.digest_key(key)).data for key in keys] == [None] * 3
     assert SessionRecord.objects.live().count() == 3, "records not ended yet"
     assert_ended(clients[0], "key_rotated")
@@ -124,6 +137,66 @@ def test_the_purge_empties_the_store_before_it_ends_any_record(
     assert set(SessionRecord.objects.values_list("end_reason", flat=True)) == {
         "key_rotated"
     }
+
+
+def test_between_the_passes_a_process_with_an_old_copy_of_the_versions_says_rotated(
+    engine, sign_in_as, monkeypatch
+):
+    # Another process trusts its copy of the key versions for KEY_VERSION_TTL; a
+    # browser that reaches it after the first pass took its key, and before the
+    # copy is re-read, must not be told "the store lost it" for good.
+    from sessions_core import keyring
+
+    alice = sign_in_as("alice")
+    monkeypatch.setattr(tasks.purge_retired_sessions, "apply_async", lambda **kw: None)
+    before = keyring.snapshot()
+    rotation.rotate_keys(grace=0)
+    versions = tasks._retired_versions()
+    assert rotation.delete_retired_keys(versions=versions, after_id=0, limit=10) == (
+        1,
+        None,
+    )
+    with override_settings(SESSIONS_CORE_KEY_VERSION_TTL=30):
+        monkeypatch.setattr(keyring, "_snapshot", before)  # as read before the rotation
+        assert keyring.retired_at(1) is None, "the copy does not know of it"
+        assert_ended(alice, "key_rotated")
+    assert SessionRecord.objects.get(end_reason__isnull=False).end_reason == (
+        "key_rotated"
+    )
+
+
+def test_the_purge_leaves_sessions_of_the_current_version_alone(engine, sign_in_as):
+    old = sign_in_as("alice")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tasks.purge_retired_sessions, "apply_async", lambda **kw: None)
+        rotation.rotate_keys(grace=0)
+    new = sign_in_as("bob")
+    assert tasks.purge_retired_sessions.run(batch_size=1) == 1
+    assert new.get("/").status_code == 200
+    assert SessionRecord.objects.live().get().user.username == "bob"
+    assert_ended(old, "key_rotated")
+
+
+def test_a_purge_killed_between_its_passes_completes_on_the_next_run(
+    engine, sign_in_as, monkeypatch
+):
+    clients = [sign_in_as("alice"), sign_in_as("bob")]
+    monkeypatch.setattr(tasks.purge_retired_sessions, "apply_async", lambda **kw: None)
+    rotation.rotate_keys(grace=0)
+
+    def dying(**kwargs):
+        raise SystemExit("worker killed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(rotation, "purge_retired", dying)
+        with pytest.raises(SystemExit):
+            tasks.purge_retired_sessions.run()
+    keys = [client.cookies[settings.SESSION_COOKIE_NAME].value for client in clients]
+    assert [store.read(store.digest_key(key)).data for key in keys] == [None, None]
+    assert SessionRecord.objects.live().count() == 2
+    assert tasks.purge_retired_sessions.run() == 2
+    for client in clients:
+        assert_ended(client, "key_rotated")
 
 
 def test_a_purge_task_stops_when_a_duplicate_run_ended_its_batch_first(

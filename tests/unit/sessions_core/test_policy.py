@@ -159,6 +159,41 @@ def test_lost_session_past_its_idle_limit_is_reported_as_idle():
     assert reason is EndReason.IDLE
 
 
+@pytest.mark.parametrize(
+    ("retires_in", "reason"),
+    [
+        (-30.0, EndReason.KEY_ROTATED),  # purged after its version retired
+        (policy.PURGE_CLOCK_SKEW, EndReason.KEY_ROTATED),  # by a clock ahead of ours
+        (policy.PURGE_CLOCK_SKEW + 1, EndReason.STORE_LOST),  # lost in the grace
+    ],
+)
+def test_lost_session_of_a_retiring_key_version_names_the_rotation_by_its_time(
+    retires_in, reason
+):
+    now = T0 + 20
+    assert (
+        policy.classify_lost_session(
+            signed_in=T0,
+            last_active=T0 + 10,
+            now=now,
+            limits=LIMITS,
+            key_retired_at=now + retires_in,
+        )
+        is reason
+    )
+
+
+def test_lost_session_idle_before_its_key_version_retired_is_reported_as_idle():
+    reason = policy.classify_lost_session(
+        signed_in=T0,
+        last_active=T0,
+        now=T0 + 700,
+        limits=LIMITS,
+        key_retired_at=T0 + 650,
+    )
+    assert reason is EndReason.IDLE
+
+
 def test_retire_at_never_goes_back_in_time():
     assert policy.retire_at(now=T0, grace=-5) == T0
     assert policy.retire_at(now=T0, grace=30) == T0 + 30
