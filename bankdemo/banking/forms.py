@@ -36,6 +36,15 @@ class AmountField(forms.DecimalField):
             value = match["pounds"].replace(",", "") + (match["pence"] or "")
         return super().to_python(value)
 
+    def run_validators(self, value):
+        # "0.001" breaks two rules; "greater than zero" beside "two decimal
+        # places" would mislead. The pence are what to fix: say only that.
+        try:
+            super().run_validators(value)
+        except forms.ValidationError as error:
+            pence = [e for e in error.error_list if e.code == "max_decimal_places"]
+            raise forms.ValidationError(pence or error.error_list) from None
+
 
 class TransferForm(forms.Form):
     source = forms.ModelChoiceField(

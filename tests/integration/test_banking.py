@@ -125,6 +125,14 @@ def test_bad_transfers_get_plain_field_errors_and_move_nothing(
     assert Transfer.objects.count() == 0
 
 
+def test_a_fraction_of_a_penny_is_told_only_about_the_pence(sign_in_as, alice):
+    response = sign_in_as("alice").post("/transfer/", form(alice, amount="0.001"))
+    assert response.context["form"].errors["amount"] == [
+        "Use at most two decimal places (pence)."
+    ]
+    assert 'value="0.001"' in response.content.decode(), "what was typed is kept"
+
+
 def test_transfer_to_another_customers_account_is_refused(sign_in_as, alice, bob):
     bobs = bob.accounts.first()
     response = sign_in_as("alice").post("/transfer/", form(alice, target=bobs.pk))
@@ -175,7 +183,7 @@ def test_amounts_no_person_means_are_refused_and_move_nothing(sign_in_as, alice,
     }
     response = client.post("/transfer/", data)
     assert response.status_code == 200
-    assert "Enter an amount" in response.content.decode()
+    assert response.context["form"].errors["amount"], "refused, with a reason"
     before = current.balance
     current.refresh_from_db()
     assert current.balance == before
