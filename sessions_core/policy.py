@@ -174,6 +174,13 @@ def retire_at(*, now: float, grace: float) -> float:
     return now + max(grace, 0.0)
 
 
+def rotation_took(*, key_retired_at: float | None, now: float) -> bool:
+    """Tell whether a session gone from its store at ``now`` was taken by the purge
+    of a rotation that retires its key version at ``key_retired_at``: retired, or
+    retiring within PURGE_CLOCK_SKEW (the purge's clock may be ahead of ours)."""
+    return key_retired_at is not None and key_retired_at - PURGE_CLOCK_SKEW <= now
+
+
 def classify_lost_session(
     *,
     signed_in: float,
@@ -184,18 +191,18 @@ def classify_lost_session(
     unreadable: bool = False,
 ) -> EndReason:
     """Name why a live record's session vanished from its store or cannot be used:
-    the first of its own limits and its key version's retirement (counted from
-    PURGE_CLOCK_SKEW before it) that passed; else a key rotation if it no longer
-    verifies (its secret key is gone), or the store's loss (an outage that lost
-    data)."""
+    the first of its own limits and its key version's retirement that passed (a
+    retirement the purge's clock may have reached, ``rotation_took``, counts as
+    passed now); else a key rotation if it no longer verifies (its secret key is
+    gone), or the store's loss (an outage that lost data)."""
+    if rotation_took(key_retired_at=key_retired_at, now=now):
+        key_retired_at = min(key_retired_at, now)
     verdict = judge(
         signed_in=signed_in,
         last_active=last_active,
         now=now,
         limits=limits,
-        key_retired_at=(
-            None if key_retired_at is None else key_retired_at - PURGE_CLOCK_SKEW
-        ),
+        key_retired_at=key_retired_at,
     )
     if verdict.expired:
         return verdict.reason

@@ -37,13 +37,15 @@ class AmountField(forms.DecimalField):
         return super().to_python(value)
 
     def run_validators(self, value):
-        # "0.001" breaks two rules; "greater than zero" beside "two decimal
-        # places" would mislead. The pence are what to fix: say only that.
-        try:
-            super().run_validators(value)
-        except forms.ValidationError as error:
-            pence = [e for e in error.error_list if e.code == "max_decimal_places"]
-            raise forms.ValidationError(pence or error.error_list) from None
+        # A fraction of a penny ("0.001", "-5.001", "0.0000000000001") may break
+        # other rules too, and "greater than zero" or "too large" beside it would
+        # mislead: the pence are what to fix, so say only that.
+        exponent = value.as_tuple().exponent if isinstance(value, Decimal) else 0
+        if isinstance(exponent, int) and exponent < -2:  # not NaN or Infinity
+            raise forms.ValidationError(
+                self.error_messages["max_decimal_places"], code="max_decimal_places"
+            )
+        super().run_validators(value)
 
 
 class TransferForm(forms.Form):

@@ -102,17 +102,19 @@ def end_lost_session(
     *, record: SessionRecord, unreadable: bool = False
 ) -> SessionRecord:
     """End a live record whose session vanished from the store or cannot be used."""
+    now = time.time()
     key_retired_at = keyring.retired_at(record.key_version)
-    if key_retired_at is None:
+    if not policy.rotation_took(key_retired_at=key_retired_at, now=now):
         # This process's copy of the key versions may be older than the rotation
-        # whose purge took the session (up to KEY_VERSION_TTL): ask the database
-        # before calling it lost. One query, on a path that rarely runs.
+        # whose purge took the session (up to KEY_VERSION_TTL; or older than the
+        # rotation that cut a grace short): ask the database before calling it
+        # lost. One small query beside the end's own writes.
         keyring.invalidate()
         key_retired_at = keyring.retired_at(record.key_version)
     reason = policy.classify_lost_session(
         signed_in=record.signed_in_at.timestamp(),
         last_active=record.last_active_at.timestamp(),
-        now=time.time(),
+        now=now,
         limits=selectors.limits_for(record.user),
         key_retired_at=key_retired_at,
         unreadable=unreadable,

@@ -125,12 +125,13 @@ def test_bad_transfers_get_plain_field_errors_and_move_nothing(
     assert Transfer.objects.count() == 0
 
 
-def test_a_fraction_of_a_penny_is_told_only_about_the_pence(sign_in_as, alice):
-    response = sign_in_as("alice").post("/transfer/", form(alice, amount="0.001"))
+@pytest.mark.parametrize("typed", ["0.001", "-5.001", "0.0000000000001"])
+def test_a_fraction_of_a_penny_is_told_only_about_the_pence(sign_in_as, alice, typed):
+    response = sign_in_as("alice").post("/transfer/", form(alice, amount=typed))
     assert response.context["form"].errors["amount"] == [
         "Use at most two decimal places (pence)."
     ]
-    assert 'value="0.001"' in response.content.decode(), "what was typed is kept"
+    assert f'value="{typed}"' in response.content.decode(), "what was typed is kept"
 
 
 def test_transfer_to_another_customers_account_is_refused(sign_in_as, alice, bob):

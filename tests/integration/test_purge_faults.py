@@ -101,15 +101,21 @@ def test_an_update_that_fails_still_reads_the_stores_answer(rotated, monkeypatch
 def test_a_store_down_in_the_first_pass_fails_the_task_and_loses_nothing(
     rotated,
     private_sessions,  # noqa: F811
+    monkeypatch,
 ):
-    # The task's autoretry (StoreUnavailable) runs it again; until then the
-    # records are live and the keys where they were.
-    private_sessions.pause()
-    try:
-        with pytest.raises(store.StoreUnavailable):
-            tasks.purge_retired_sessions.run()
-    finally:
-        private_sessions.resume()
+    # The first pass raises (the task's autoretry runs it again): it must not go
+    # on to end records whose keys it could not delete.
+    def second_pass(**kwargs):
+        raise AssertionError("the records' pass ran after the store failed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(rotation, "purge_retired", second_pass)
+        private_sessions.pause()
+        try:
+            with pytest.raises(store.StoreUnavailable):
+                tasks.purge_retired_sessions.run()
+        finally:
+            private_sessions.resume()
     assert SessionRecord.objects.live().count() == 2
     assert in_use() == 0
     assert answers_its_own_commands()

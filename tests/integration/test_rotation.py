@@ -3,6 +3,8 @@ purged in batches; a changed SECRET_KEY is told as key_rotated too."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -163,6 +165,27 @@ def test_between_the_passes_a_process_with_an_old_copy_of_the_versions_says_rota
     assert SessionRecord.objects.get(end_reason__isnull=False).end_reason == (
         "key_rotated"
     )
+
+
+def test_a_copy_from_before_a_rotation_that_cut_the_grace_short_says_rotated(
+    engine, sign_in_as, monkeypatch
+):
+    # A long grace, then an emergency rotation with none: a copy read in between
+    # still has the retirement an hour away.
+    from sessions_core import keyring
+
+    alice = sign_in_as("alice")
+    monkeypatch.setattr(tasks.purge_retired_sessions, "apply_async", lambda **kw: None)
+    rotation.rotate_keys(grace=3600)
+    in_between = keyring.snapshot()
+    rotation.rotate_keys(grace=0)
+    rotation.delete_retired_keys(
+        versions=tasks._retired_versions(), after_id=0, limit=10
+    )
+    with override_settings(SESSIONS_CORE_KEY_VERSION_TTL=30):
+        monkeypatch.setattr(keyring, "_snapshot", in_between)
+        assert keyring.retired_at(1) > time.time() + 3000, "the copy says an hour"
+        assert_ended(alice, "key_rotated")
 
 
 def test_the_purge_leaves_sessions_of_the_current_version_alone(engine, sign_in_as):

@@ -183,13 +183,18 @@ def test_lost_session_of_a_retiring_key_version_names_the_rotation_by_its_time(
     )
 
 
-def test_lost_session_idle_before_its_key_version_retired_is_reported_as_idle():
+@pytest.mark.parametrize("retired", [T0 + 650, T0 + 603])  # passed; within the skew
+def test_lost_session_idle_before_its_key_version_retired_is_reported_as_idle(
+    retired,
+):
+    # Idle at T0 + 600; the skew decides whether the retirement passed, not which
+    # came first.
     reason = policy.classify_lost_session(
         signed_in=T0,
         last_active=T0,
-        now=T0 + 700,
+        now=min(retired, T0 + 700) - 2,
         limits=LIMITS,
-        key_retired_at=T0 + 650,
+        key_retired_at=retired,
     )
     assert reason is EndReason.IDLE
 
